@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['TransformerBlock']
 
-# %% ../nbs/04_transformer_block.ipynb #3e87b351
+# %% ../nbs/04_transformer_block.ipynb #52d61f33
 import math, torch, torch.nn as nn, torch.nn.functional as F
 from .multihead import MultiHeadAttention
 from .layers import LayerNorm, FeedForward
 
-# %% ../nbs/04_transformer_block.ipynb #a39a4c6c
+# %% ../nbs/04_transformer_block.ipynb #59f40822
 class TransformerBlock(nn.Module):
     "Pre-LN transformer block: x + attn(ln1(x)), then x + ff(ln2(x))"
     def __init__(self, d_embed:int, num_heads:int, dropout:float=0.0, qkv_bias:bool=True, eps:float=1e-5):

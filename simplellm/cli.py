@@ -5,17 +5,17 @@
 # %% auto #0
 __all__ = ['build_parser', 'main']
 
-# %% ../nbs/08_chat.ipynb #d324efbb
+# %% ../nbs/08_chat.ipynb #39ffa928
 import argparse, sys
 
-# %% ../nbs/08_chat.ipynb #922402b0
+# %% ../nbs/08_chat.ipynb #3e4a9823
 def build_parser():
     "The argument parser of the `simplellm` command"
     p = argparse.ArgumentParser(prog='simplellm', description='SimpleLLM: train a GPT-style model on your laptop, then chat with it.',
                                 epilog='Subcommands (train, chat, generate, analyze, export-onnx) arrive with the course notebooks 06-09.')
     return p
 
-# %% ../nbs/08_chat.ipynb #d856e41b
+# %% ../nbs/08_chat.ipynb #0ead41de
 def main(argv=None):
     "Entry point of the `simplellm` console script"
     args = build_parser().parse_args(argv)

@@ -5,10 +5,10 @@
 # %% auto #0
 __all__ = ['LayerNorm', 'GELU', 'FeedForward']
 
-# %% ../nbs/03_layer_norm.ipynb #2b05daec
+# %% ../nbs/03_layer_norm.ipynb #9daefaaf
 import math, torch, torch.nn as nn, torch.nn.functional as F
 
-# %% ../nbs/03_layer_norm.ipynb #a10e4652
+# %% ../nbs/03_layer_norm.ipynb #9e8e59ae
 class LayerNorm(nn.Module):
     "Normalise the last dimension to mean 0, variance 1, then scale and shift"
     def __init__(self, d_embed:int, eps:float=1e-5):
@@ -18,12 +18,12 @@ class LayerNorm(nn.Module):
         self.bias = nn.Parameter(torch.zeros(d_embed))
     def forward(self, x): return F.layer_norm(x, self.weight.shape, self.weight, self.bias, self.eps)
 
-# %% ../nbs/03_layer_norm.ipynb #61b21938
+# %% ../nbs/03_layer_norm.ipynb #f683dd00
 class GELU(nn.Module):
     "GELU, tanh approximation (as GPT-2)"
     def forward(self, x): return 0.5 * x * (1 + torch.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x.pow(3))))
 
-# %% ../nbs/03_layer_norm.ipynb #9aa19442
+# %% ../nbs/03_layer_norm.ipynb #8e1d1307
 class FeedForward(nn.Module):
     "Position-wise MLP: expand 4x, GELU, project back"
     def __init__(self, d_embed:int, dropout:float=0.0, expansion:int=4):

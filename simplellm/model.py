@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['PRESETS', 'ModelConfig', 'SimpleLLM', 'config_to_hf', 'config_from_hf', 'state_dict_to_hf', 'state_dict_from_hf']
 
-# %% ../nbs/05_model.ipynb #90380722
+# %% ../nbs/05_model.ipynb #d6b0241a
 import math, os, json, dataclasses, torch, torch.nn as nn, torch.nn.functional as F
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
@@ -14,7 +14,7 @@ from .multihead import KVCache
 from .layers import LayerNorm
 from .block import TransformerBlock
 
-# %% ../nbs/05_model.ipynb #a33897a2
+# %% ../nbs/05_model.ipynb #b0dd415c
 @dataclass
 class ModelConfig:
     "Sizes of a SimpleLLM; the defaults are the seed's tiny model"
@@ -54,10 +54,10 @@ class ModelConfig:
         if unknown: raise ValueError(f"Unknown ModelConfig keys: {sorted(unknown)}")
         return cls(**d)
 
-# %% ../nbs/05_model.ipynb #e5ff0e95
+# %% ../nbs/05_model.ipynb #02c133b5
 _gpt2 = dict(vocab_size=50257, context_length=1024, dropout=0.1, qkv_bias=True, tie_weights=True)
 
-# %% ../nbs/05_model.ipynb #ddceceda
+# %% ../nbs/05_model.ipynb #72fbfb05
 PRESETS = {
     'tiny':        dict(d_embed=256, num_heads=4, num_layers=4, context_length=256, dropout=0.1),
     'gpt2':        dict(_gpt2, d_embed=768, num_heads=12, num_layers=12),
@@ -66,7 +66,7 @@ PRESETS = {
     'gpt2-xl':     dict(_gpt2, d_embed=1600, num_heads=25, num_layers=48),
 }
 
-# %% ../nbs/05_model.ipynb #a5695162
+# %% ../nbs/05_model.ipynb #90cd7fda
 class SimpleLLM(nn.Module):
     "A GPT-2 style language model: embeddings, N pre-LN blocks, a final LayerNorm and the output head"
     def __init__(self, cfg:ModelConfig):
@@ -118,13 +118,13 @@ class SimpleLLM(nn.Module):
         "Logits (B, T, vocab_size) of the next token at every position of `idx` (B, T)"
         return self.lm_head(self.hidden(idx, cache))
 
-# %% ../nbs/05_model.ipynb #5b3b77b1
+# %% ../nbs/05_model.ipynb #d33b60ce
 _HF_IGNORED = ('.attn.bias', '.attn.masked_bias')  # causal-mask buffers some GPT-2 checkpoints carry
 
-# %% ../nbs/05_model.ipynb #54a60ba0
+# %% ../nbs/05_model.ipynb #b685337b
 _CONV1D = ('attn.c_attn.weight', 'attn.c_proj.weight', 'mlp.c_fc.weight', 'mlp.c_proj.weight')  # HF stores these (in, out)
 
-# %% ../nbs/05_model.ipynb #a969aeba
+# %% ../nbs/05_model.ipynb #17603488
 def _hf_names(num_layers:int):
     "Pairs (our parameter name, HF GPT-2 name)"
     pairs = [('tok_emb.weight', 'transformer.wte.weight'), ('pos_emb.weight', 'transformer.wpe.weight')]
@@ -135,7 +135,7 @@ def _hf_names(num_layers:int):
     pairs += [('ln_f.weight', 'transformer.ln_f.weight'), ('ln_f.bias', 'transformer.ln_f.bias'), ('lm_head.weight', 'lm_head.weight')]
     return pairs
 
-# %% ../nbs/05_model.ipynb #c72e01ce
+# %% ../nbs/05_model.ipynb #4918b7dd
 def config_to_hf(cfg:ModelConfig):
     "An HF `GPT2Config` dict for `cfg`, with our own config kept under the `simplellm` key"
     return dict(model_type='gpt2', architectures=['GPT2LMHeadModel'], vocab_size=cfg.vocab_size, n_positions=cfg.context_length,
@@ -146,7 +146,7 @@ def config_to_hf(cfg:ModelConfig):
                 scale_attn_weights=True, scale_attn_by_inverse_layer_idx=False, reorder_and_upcast_attn=False,
                 simplellm=cfg.to_dict())
 
-# %% ../nbs/05_model.ipynb #53bb95d4
+# %% ../nbs/05_model.ipynb #f9cc89eb
 def config_from_hf(d:dict):
     "A `ModelConfig` from a `config.json` dict: ours if it has one, else translated from HF GPT-2's"
     if 'simplellm' in d: return ModelConfig.from_dict(d['simplellm'])
@@ -160,7 +160,7 @@ def config_from_hf(d:dict):
                        num_heads=d['n_head'], num_layers=d['n_layer'], dropout=d.get('resid_pdrop', 0.1), qkv_bias=True,
                        tie_weights=d.get('tie_word_embeddings', True), layer_norm_eps=d.get('layer_norm_epsilon', 1e-5))
 
-# %% ../nbs/05_model.ipynb #726071db
+# %% ../nbs/05_model.ipynb #51c049aa
 def state_dict_to_hf(model):
     "The model's weights under HF GPT-2 names and layouts (what `GPT2LMHeadModel` loads)"
     sd = model.state_dict()
@@ -172,7 +172,7 @@ def state_dict_to_hf(model):
         out[theirs] = t.contiguous()
     return out
 
-# %% ../nbs/05_model.ipynb #5da4a5b8
+# %% ../nbs/05_model.ipynb #42175a13
 def state_dict_from_hf(sd:dict, cfg:ModelConfig):
     "HF GPT-2 weights renamed (and transposed) for a SimpleLLM of `cfg`, with clear errors for what does not fit"
     sd = {(k if k.startswith(('transformer.', 'lm_head.')) else 'transformer.' + k): v for k, v in sd.items()
@@ -185,7 +185,7 @@ def state_dict_from_hf(sd:dict, cfg:ModelConfig):
     if unexpected: raise KeyError(f"Checkpoint has {len(unexpected)} unexpected weight(s), first: {unexpected[0]!r} (does it belong to another config?)")
     return {ours: (sd[theirs].t() if theirs.endswith(_CONV1D) else sd[theirs]) for ours, theirs in names}
 
-# %% ../nbs/05_model.ipynb #eb076ef8
+# %% ../nbs/05_model.ipynb #2c2e3619
 def _load_weights(folder:Path):
     "The state dict in `folder`: `model.safetensors`, else `pytorch_model.bin` loaded with `weights_only=True`"
     st, pt = folder/'model.safetensors', folder/'pytorch_model.bin'
@@ -197,7 +197,7 @@ def _load_weights(folder:Path):
     except Exception as e: raise ValueError(f"Could not read the weights in {st if st.exists() else pt}: the file is corrupted or not a checkpoint ({e})") from e
     raise FileNotFoundError(f"{folder} has no model.safetensors or pytorch_model.bin")
 
-# %% ../nbs/05_model.ipynb #deae8134
+# %% ../nbs/05_model.ipynb #9e834240
 @patch(cls_method=True)
 def from_pretrained(cls:SimpleLLM,
                     folder:str|Path, # a SimpleLLM checkpoint or HF GPT-2 folder (`config.json` + weights)
@@ -219,7 +219,7 @@ def from_pretrained(cls:SimpleLLM,
     model.load_state_dict(sd, strict=not cfg.tie_weights)
     return model
 
-# %% ../nbs/05_model.ipynb #5e5e9ce6
+# %% ../nbs/05_model.ipynb #c4056165
 def _atomic_write(path:Path, write):
     "Call `write(tmp_path)`, then rename the temporary file onto `path`: readers never see half a file"
     tmp = path.with_name(f'.{path.name}.tmp')
@@ -229,7 +229,7 @@ def _atomic_write(path:Path, write):
     finally:
         if tmp.exists(): tmp.unlink()
 
-# %% ../nbs/05_model.ipynb #38bc6b0f
+# %% ../nbs/05_model.ipynb #dc3627c5
 @patch
 def save_pretrained(self:SimpleLLM, folder:str|Path):
     "Write `config.json` + `model.safetensors`: a folder that `SimpleLLM.from_pretrained` and HF's `GPT2LMHeadModel.from_pretrained` both load"

@@ -5,10 +5,10 @@
 # %% auto #0
 __all__ = ['KVCache', 'MultiHeadAttention']
 
-# %% ../nbs/02_multihead_attention.ipynb #f82dc276
+# %% ../nbs/02_multihead_attention.ipynb #7ea63010
 import math, torch, torch.nn as nn, torch.nn.functional as F
 
-# %% ../nbs/02_multihead_attention.ipynb #efa87695
+# %% ../nbs/02_multihead_attention.ipynb #7ea293ad
 class KVCache:
     "Preallocated keys and values of every layer, filled as tokens are decoded"
     def __init__(self,
@@ -44,7 +44,7 @@ class KVCache:
         self.k[:, :, :, :self.pos] = self.k[:, beam_idx, :, :self.pos]
         self.v[:, :, :, :self.pos] = self.v[:, beam_idx, :, :self.pos]
 
-# %% ../nbs/02_multihead_attention.ipynb #22f9afb9
+# %% ../nbs/02_multihead_attention.ipynb #127f1fae
 class MultiHeadAttention(nn.Module):
     "Causal self-attention over all heads at once: one fused qkv projection, SDPA, an output projection"
     def __init__(self, d_embed:int, num_heads:int, dropout:float=0.0, qkv_bias:bool=True):

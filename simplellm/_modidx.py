@@ -96,4 +96,11 @@ d = { 'settings': { 'branch': 'main',
                                      'simplellm.multihead.MultiHeadAttention.__init__': ( 'multihead_attention.html#multiheadattention.__init__',
                                                                                           'simplellm/multihead.py'),
                                      'simplellm.multihead.MultiHeadAttention.forward': ( 'multihead_attention.html#multiheadattention.forward',
-                                                                                         'simplellm/multihead.py')}}}
+                                                                                         'simplellm/multihead.py'),
+                                     'simplellm.multihead.MultiHeadAttentionWrapper': ( 'multihead_attention.html#multiheadattentionwrapper',
+                                                                                        'simplellm/multihead.py'),
+                                     'simplellm.multihead.MultiHeadAttentionWrapper.__init__': ( 'multihead_attention.html#multiheadattentionwrapper.__init__',
+                                                                                                 'simplellm/multihead.py'),
+                                     'simplellm.multihead.MultiHeadAttentionWrapper.forward': ( 'multihead_attention.html#multiheadattentionwrapper.forward',
+                                                                                                'simplellm/multihead.py'),
+                                     'simplellm.multihead.fuse_heads': ('multihead_attention.html#fuse_heads', 'simplellm/multihead.py')}}}

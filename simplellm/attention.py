@@ -73,7 +73,7 @@ class SelfAttention(nn.Module):
         self.last_weights = weights.detach()                            # kept for plotting
         return weights @ v                                              # (..., T, d_out)
 
-# %% ../nbs/01_attention.ipynb #3e2c0257
+# %% ../nbs/01_attention.ipynb #8af51c49
 class CausalAttention(nn.Module):
     "One head of causal scaled dot-product attention, with dropout on the attention weights"
     def __init__(self,
@@ -101,13 +101,13 @@ class CausalAttention(nn.Module):
         if self.keep_weights: self.last_weights = weights.detach()
         return self.dropout(weights) @ v                                # (B, T, d_out)
 
-# %% ../nbs/01_attention.ipynb #ea83ada7
+# %% ../nbs/01_attention.ipynb #dcd8321c
 def _default_tokenizer():
     try: from simplellm.data import get_tokenizer
     except ImportError as e: raise ImportError("plot_attention needs a tokenizer: pass tokenizer=... (anything with encode/decode)") from e
     return get_tokenizer()
 
-# %% ../nbs/01_attention.ipynb #addb8ee1
+# %% ../nbs/01_attention.ipynb #e9a9befa
 @torch.no_grad()
 def plot_attention(model, # a SimpleLLM, or any model whose `blocks[i].attn` has `keep_weights`/`last_weights` (B, H, T, T)
                    text:str, # the text to run through the model

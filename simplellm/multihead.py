@@ -90,7 +90,7 @@ def fuse_heads(wrapper:MultiHeadAttentionWrapper):
     else: mha.proj.weight.copy_(torch.eye(C)); mha.proj.bias.zero_()      # no projection: the identity
     return mha.train(wrapper.training)
 
-# %% ../nbs/02_multihead_attention.ipynb #33ef3f04
+# %% ../nbs/02_multihead_attention.ipynb #01d3e0be
 class KVCache:
     "Preallocated keys and values of every layer, filled as tokens are decoded"
     def __init__(self,

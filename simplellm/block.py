@@ -5,21 +5,27 @@
 # %% auto #0
 __all__ = ['TransformerBlock']
 
-# %% ../nbs/04_transformer_block.ipynb #52d61f33
+# %% ../nbs/04_transformer_block.ipynb #d6fd28f6
 import math, torch, torch.nn as nn, torch.nn.functional as F
-from .multihead import MultiHeadAttention
+from .multihead import MultiHeadAttention, KVCache
 from .layers import LayerNorm, FeedForward
 
-# %% ../nbs/04_transformer_block.ipynb #59f40822
+# %% ../nbs/04_transformer_block.ipynb #d54971b0
 class TransformerBlock(nn.Module):
     "Pre-LN transformer block: x + attn(ln1(x)), then x + ff(ln2(x))"
-    def __init__(self, d_embed:int, num_heads:int, dropout:float=0.0, qkv_bias:bool=True, eps:float=1e-5):
+    def __init__(self,
+                 d_embed:int,          # size of a token's vector
+                 num_heads:int,        # attention heads (must divide d_embed)
+                 dropout:float=0.0,    # dropout on attention weights and on each residual branch
+                 qkv_bias:bool=True,   # bias in the fused q/k/v projection (GPT-2: True)
+                 eps:float=1e-5):      # LayerNorm epsilon
         super().__init__()
         self.ln1 = LayerNorm(d_embed, eps)
         self.attn = MultiHeadAttention(d_embed, num_heads, dropout, qkv_bias)
         self.ln2 = LayerNorm(d_embed, eps)
         self.ff = FeedForward(d_embed, dropout)
 
-    def forward(self, x, cache=None, layer:int=0):
+    def forward(self, x, cache:KVCache|None=None, layer:int=0):
+        "`x` (B, T, C) -> (B, T, C); with a `cache`, `x` holds the new tokens and `layer` picks this block's slot"
         x = x + self.attn(self.ln1(x), cache, layer)  # (B, T, C)
         return x + self.ff(self.ln2(x))               # (B, T, C)

@@ -8,7 +8,7 @@ __all__ = ['top_k_value', 'top_p_value', 'seed_value', 'CHAT_COMMANDS', 'QUIT_WO
            'positive_float', 'probability', 'fraction', 'chat_help', 'handle_command', 'chat_loop', 'find_checkpoint',
            'resolve_model', 'load_model', 'add_generation_options', 'settings_from_args', 'add_train_options',
            'read_config_file', 'build_parser', 'reply_pieces', 'chat', 'run_chat', 'run_generate', 'run_analyze',
-           'run_export', 'train_options', 'run_train', 'run_main_job', 'error_message', 'main']
+           'run_export', 'train_options', 'train_config', 'run_train', 'run_main_job', 'error_message', 'main']
 
 # %% ../nbs/08_chat.ipynb #002ba005
 import argparse, dataclasses, json, os, sys, time
@@ -189,7 +189,7 @@ def load_model(path=None):
     if torch.cuda.is_available(): model = model.to('cuda')
     return model, folder
 
-# %% ../nbs/08_chat.ipynb #acaad234
+# %% ../nbs/08_chat.ipynb #979e3951
 class _Parser(argparse.ArgumentParser):
     "An ArgumentParser whose errors are one line: `simplellm: error: ...`"
     def error(self, message):
@@ -205,7 +205,7 @@ def _arg(parse):
 
 def _help(text, hide): return argparse.SUPPRESS if hide else text
 
-# %% ../nbs/08_chat.ipynb #729eca4e
+# %% ../nbs/08_chat.ipynb #691118df
 def add_generation_options(p):
     "The flags of `ChatSettings`, shared by `chat` and `generate`"
     d = ChatSettings()
@@ -223,10 +223,10 @@ def settings_from_args(args) -> ChatSettings:
     return ChatSettings(temperature=args.temperature, max_new_tokens=args.max_tokens, top_k=args.top_k, top_p=args.top_p,
                         repetition_penalty=args.repetition_penalty, num_beams=args.num_beams, seed=args.seed)
 
-# %% ../nbs/08_chat.ipynb #677ca98b
+# %% ../nbs/08_chat.ipynb #3a919e50
 TRAIN_OPTIONS = [  # (flag, value parser or None for an on/off flag, metavar, help)
     ('--data', str, 'NAME|PATH', 'the-verdict (shipped), tinyshakespeare (downloaded once), a .txt file or a folder of .txt files'),
-    ('--preset', str, 'NAME', 'start from a named model size: tiny, gpt2, gpt2-medium, ...'),
+    ('--preset', str, 'NAME', 'a named model size: micro (the default), tiny, gpt2, gpt2-medium, ...; the flags below change it'),
     ('--d-embed', positive_int, 'N', 'width of the model'),
     ('--num-heads', positive_int, 'N', 'attention heads (must divide --d-embed)'),
     ('--num-layers', positive_int, 'N', 'transformer blocks'),
@@ -237,7 +237,7 @@ TRAIN_OPTIONS = [  # (flag, value parser or None for an on/off flag, metavar, he
     ('--batch-size', positive_int, 'N', 'sequences per step (per GPU)'),
     ('--lr', positive_float, 'LR', 'peak learning rate'),
     ('--grad-accum', positive_int, 'N', 'accumulate gradients over N batches per step'),
-    ('--precision', str, 'P', 'fp32, bf16 or fp16 (mixed precision)'),
+    ('--precision', ('auto', 'fp32', 'bf16', 'fp16'), 'P', 'auto, fp32, bf16 or fp16 (mixed precision; auto: bf16 where the hardware has it)'),
     ('--compile', None, None, 'compile the model with torch.compile'),
     ('--eval-every', positive_int, 'N', 'evaluate on the validation split every N steps'),
     ('--early-stopping-patience', positive_int, 'N', 'stop after N evaluations without improvement'),
@@ -257,9 +257,10 @@ def add_train_options(p, hide=False):
         h = _help(text, hide and flag != '--ckpt-dir')
         to = length if flag in ('--epochs', '--max-steps') else g
         if parse is None: to.add_argument(flag, action='store_true', default=argparse.SUPPRESS, help=h)
+        elif isinstance(parse, tuple): to.add_argument(flag, choices=parse, metavar=metavar, default=argparse.SUPPRESS, help=h)
         else: to.add_argument(flag, type=_arg(parse) if parse is not str else str, metavar=metavar, default=argparse.SUPPRESS, help=h)
 
-# %% ../nbs/08_chat.ipynb #7c6f4404
+# %% ../nbs/08_chat.ipynb #a215ea15
 def read_config_file(path) -> dict:
     "The training options in a JSON, YAML or TOML file, as a flat dict keyed like the flags (`d_embed`, `lr`, ...)"
     path = Path(path).expanduser()
@@ -281,10 +282,10 @@ def read_config_file(path) -> dict:
     flat = {}
     for k, v in d.items():  # sections like `model:` or `[train]` are flattened
         if isinstance(v, dict): flat.update(v)
-        else: flat[k] = v
+        else: flat['preset' if k == 'model' else k] = v  # `model: tiny` names a preset
     return {SEED_KEYS.get(k.replace('-', '_'), k.replace('-', '_')): v for k, v in flat.items()}
 
-# %% ../nbs/08_chat.ipynb #5b4232bc
+# %% ../nbs/08_chat.ipynb #ea06288b
 _EXAMPLES = {
     None: '''examples:
   simplellm                        first time: train the default model on the-verdict (about 2 minutes), then chat
@@ -339,7 +340,7 @@ def _model_option(p):
     p.add_argument('--model', metavar='PATH', default=None,
                    help=f'a checkpoint folder, a folder of checkpoints or a Hugging Face GPT-2 folder (default ./{DEFAULT_CKPT_DIR})')
 
-# %% ../nbs/08_chat.ipynb #36540b7f
+# %% ../nbs/08_chat.ipynb #c815fdad
 def build_parser() -> argparse.ArgumentParser:
     "The argument parser of the `simplellm` command"
     from simplellm import __version__
@@ -350,7 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--debug', action='store_true', default=False, help='show the full traceback of an error')
     add_train_options(p, hide=True)
     p.set_defaults(func=run_main_job)
-    sub = p.add_subparsers(title='commands', metavar='COMMAND')
+    sub = p.add_subparsers(title='commands', metavar='COMMAND', prog='simplellm')
 
     t = _subparser(sub, 'train', 'train a model (the seed\'s training_pipeline.py)',
                    'Train a model and write checkpoints (model folders) into --ckpt-dir. Runs under torchrun unchanged.')
@@ -380,7 +381,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(func=run_export)
     return p
 
-# %% ../nbs/08_chat.ipynb #8e8dd123
+# %% ../nbs/08_chat.ipynb #57e7dc90
 def _generator(model, seed):
     "A torch.Generator seeded with `seed` on the model's device (None: the global random state)"
     import torch
@@ -400,7 +401,7 @@ def reply_pieces(model, tokenizer, text:str, settings:ChatSettings):
         yield tokenizer.decode(out[0, idx.shape[1]:].tolist())
     else: yield from stream(model, tokenizer, idx, settings.max_new_tokens, **kw)
 
-# %% ../nbs/08_chat.ipynb #0f358504
+# %% ../nbs/08_chat.ipynb #a03aaad7
 def _describe_model(model, folder) -> str:
     return f'{folder} ({model.num_params()/1e6:.1f}M parameters, {model.cfg.num_layers} layers, context {model.cfg.context_length})'
 
@@ -431,7 +432,7 @@ def run_generate(args) -> int:
     sys.stdout.write('\n')
     return 0
 
-# %% ../nbs/08_chat.ipynb #54a7dccd
+# %% ../nbs/08_chat.ipynb #96203391
 def run_analyze(args) -> int:
     "`simplellm analyze`: a table of the likeliest next tokens (and a bar chart with `--plot`)"
     if not args.prompt.strip(): raise ValueError('the prompt is empty: give some text, e.g. simplellm analyze "Every effort moves"')
@@ -453,36 +454,55 @@ def run_export(args) -> int:
     print(f'wrote {out}', file=sys.stderr)
     return 0
 
-# %% ../nbs/08_chat.ipynb #b0d7205a
+# %% ../nbs/08_chat.ipynb #b18a1b85
 _TRAIN_PARSERS = {flag[2:].replace('-', '_'): parse for flag, parse, _, _ in TRAIN_OPTIONS}
+
+def _check_file_value(path, k, v, parse):
+    "A value from a config file, checked like the flag `k`"
+    if parse is None:
+        if not isinstance(v, bool): raise ValueError(f'{path}: {k} must be true or false, got {v!r}')
+        return v
+    if isinstance(parse, tuple):
+        if v not in parse: raise ValueError(f'{path}: {k} must be one of {", ".join(parse)}, got {v!r}')
+        return v
+    if parse is str or v is None: return v
+    if isinstance(v, bool) or not isinstance(v, (int, float, str)): raise ValueError(f'{path}: {k} must be a number, got {v!r}')
+    try: return parse(str(v))
+    except ValueError as e: raise ValueError(f'{path}: {k}: {e}') from None
 
 def train_options(args) -> dict:
     "The training options asked for: the `--config` file's, overridden by the flags that were given"
+    from simplellm.training import TrainConfig
     given = {k: v for k, v in vars(args).items() if k in _TRAIN_PARSERS and k != 'config'}
     if 'config' not in vars(args): return given
+    extra = {f.name for f in fields(TrainConfig)} - set(_TRAIN_PARSERS) - {'model'}
     opts = {}
     for k, v in read_config_file(args.config).items():
+        if k in extra: opts[k] = v; continue
         if k not in _TRAIN_PARSERS or k == 'config':
-            raise ValueError(f'{args.config}: unknown option {k!r}; the options are {", ".join(o for o in _TRAIN_PARSERS if o != "config")}')
-        parse = _TRAIN_PARSERS[k]
-        if parse is None:
-            if not isinstance(v, bool): raise ValueError(f'{args.config}: {k} must be true or false, got {v!r}')
-        elif parse is str: v = str(v)
-        else:
-            try: v = parse(str(v))
-            except ValueError as e: raise ValueError(f'{args.config}: {k}: {e}') from None
-        opts[k] = v
+            raise ValueError(f'{args.config}: unknown option {k!r}; the options are the flags of `simplellm train` '
+                             f'({", ".join(o for o in _TRAIN_PARSERS if o != "config")}) and the fields of TrainConfig')
+        opts[k] = _check_file_value(args.config, k, v, _TRAIN_PARSERS[k])
+    if 'epochs' in given: opts.pop('max_steps', None)  # --epochs on the command line beats the file's max_steps
     return {**opts, **given}
 
-# %% ../nbs/08_chat.ipynb #7ac0f49b
+def train_config(opts:dict):
+    "The `TrainConfig` of the options (`preset` is TrainConfig's `model`)"
+    from simplellm.training import TrainConfig
+    return TrainConfig(**{('model' if k == 'preset' else k): v for k, v in opts.items()})
+
+# %% ../nbs/08_chat.ipynb #37b0fdee
 def run_train(args) -> int:
-    "`simplellm train`: train with the options asked for; the checkpoints go into `--ckpt-dir`"
-    opts = train_options(args)
-    from simplellm.training import train_from_options
-    train_from_options(opts)
+    "`simplellm train`: train with the options asked for; the checkpoint goes into `--ckpt-dir`"
+    cfg = train_config(train_options(args))
+    from simplellm.training import train
+    trainer = train(cfg)
+    if trainer.interrupted: return 130
+    if trainer.is_main and cfg.ckpt_dir and cfg.progress:
+        print(f'The model is in {cfg.ckpt_dir}: chat with it with `simplellm chat --model {cfg.ckpt_dir}`', file=sys.stderr)
     return 0
 
-# %% ../nbs/08_chat.ipynb #17c8be3f
+# %% ../nbs/08_chat.ipynb #2a79e606
 def run_main_job(args) -> int:
     "`simplellm`: train the default model if `--ckpt-dir` holds no checkpoint, then chat with it"
     ckpt_dir = Path(getattr(args, 'ckpt_dir', DEFAULT_CKPT_DIR))
@@ -491,7 +511,8 @@ def run_main_job(args) -> int:
         print(f'No trained model in {ckpt_dir} yet: training one on the-verdict first (about two minutes on a laptop CPU; '
               'Ctrl-C stops). Next time the chat starts at once.', file=sys.stderr)
         args.ckpt_dir = str(ckpt_dir)
-        run_train(args)
+        code = run_train(args)
+        if code: return code  # interrupted: the checkpoint is saved, `simplellm train --resume` goes on
         found = find_checkpoint(ckpt_dir)
         if found is None: raise RuntimeError(f'training finished but left no checkpoint in {ckpt_dir}')
     elif set(train_options(args)) - {'ckpt_dir'}:
@@ -499,7 +520,7 @@ def run_main_job(args) -> int:
     model, folder = load_model(found)
     return chat(model, folder)
 
-# %% ../nbs/08_chat.ipynb #06a7a746
+# %% ../nbs/08_chat.ipynb #5847aa0f
 def error_message(e:BaseException) -> str:
     "One line that explains `e` to a user"
     msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
@@ -507,7 +528,7 @@ def error_message(e:BaseException) -> str:
     if not isinstance(e, (ValueError, OSError, KeyError)): msg += ' (run again with --debug to see where it happened)'
     return msg
 
-# %% ../nbs/08_chat.ipynb #3511c020
+# %% ../nbs/08_chat.ipynb #803a39d6
 def main(argv:list|None=None) -> int:
     "Entry point of the `simplellm` console script: run a command; an error becomes one line on stderr and an exit code"
     try: args = build_parser().parse_args(argv)
@@ -524,5 +545,5 @@ def main(argv:list|None=None) -> int:
         if debug: raise
         print(f'simplellm: error: {error_message(e)}', file=sys.stderr); return 1
 
-# %% ../nbs/08_chat.ipynb #28e2d4fe
+# %% ../nbs/08_chat.ipynb #0f2c2e54
 if __name__ == '__main__' and '__file__' in globals(): sys.exit(main())  # `python -m simplellm.cli ...`

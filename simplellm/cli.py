@@ -4,14 +4,15 @@
 
 # %% auto #0
 __all__ = ['top_k_value', 'top_p_value', 'seed_value', 'CHAT_COMMANDS', 'QUIT_WORDS', 'DEFAULT_CKPT_DIR', 'CHECKPOINT_PREFERENCE',
-           'TRAIN_OPTIONS', 'SEED_KEYS', 'ChatSettings', 'positive_int', 'non_negative_int', 'non_negative_float',
-           'positive_float', 'probability', 'fraction', 'chat_help', 'handle_command', 'chat_loop', 'find_checkpoint',
-           'resolve_model', 'load_model', 'add_generation_options', 'settings_from_args', 'add_train_options',
-           'read_config_file', 'build_parser', 'reply_pieces', 'chat', 'run_chat', 'run_generate', 'run_analyze',
-           'run_export', 'train_options', 'train_config', 'run_train', 'run_main_job', 'error_message', 'main']
+           'TRAIN_OPTIONS', 'SEED_KEYS', 'MAIN_JOB_MAX_TIME', 'ChatSettings', 'positive_int', 'non_negative_int',
+           'non_negative_float', 'positive_float', 'probability', 'fraction', 'chat_help', 'handle_command',
+           'chat_loop', 'find_checkpoint', 'resolve_model', 'load_model', 'add_generation_options',
+           'settings_from_args', 'add_train_options', 'read_config_file', 'build_parser', 'reply_pieces', 'chat',
+           'run_chat', 'run_generate', 'run_analyze', 'run_export', 'train_options', 'train_config', 'train_with',
+           'run_train', 'run_main_job', 'error_message', 'main']
 
-# %% ../nbs/08_chat.ipynb #002ba005
-import argparse, dataclasses, json, os, sys, time
+# %% ../nbs/08_chat.ipynb #19fd7ead
+import argparse, dataclasses, json, os, sys, warnings
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -79,14 +80,14 @@ top_k_value = _optional(non_negative_int, off_value=0)   # 0 or off: no top-k fi
 top_p_value = _optional(probability, off_value=1.0)      # 1 or off: no top-p filter
 seed_value = _optional(non_negative_int, off_value=None) # off: a new random reply each time
 
-# %% ../nbs/08_chat.ipynb #75ddd97e
+# %% ../nbs/08_chat.ipynb #66e9fc71
 CHAT_COMMANDS = {  # command: (ChatSettings field, value parser, example, what it does)
     'temp':    ('temperature', non_negative_float, '/temp 0.8', 'temperature: higher is more varied, 0 always picks the likeliest token'),
     'tokens':  ('max_new_tokens', positive_int, '/tokens 100', 'how many tokens each reply writes'),
     'topk':    ('top_k', top_k_value, '/topk 30', 'sample among the k likeliest tokens (0 or off: all)'),
     'topp':    ('top_p', top_p_value, '/topp 0.9', 'sample among the likeliest tokens that make up p of the probability (1 or off: all)'),
     'penalty': ('repetition_penalty', positive_float, '/penalty 1.2', 'repetition penalty: > 1 avoids repeating tokens'),
-    'beams':   ('num_beams', positive_int, '/beams 4', 'beam search with n beams (1: sampling)'),
+    'beams':   ('num_beams', positive_int, '/beams 4', 'beam search with n beams: deterministic, ignores temp/topk/topp (1: sample)'),
     'seed':    ('seed', seed_value, '/seed 42', 'fix the seed: the same text gets the same reply (off: random)'),
 }
 QUIT_WORDS = ('quit', 'exit', '/quit', '/exit', '/q')
@@ -205,7 +206,7 @@ def _arg(parse):
 
 def _help(text, hide): return argparse.SUPPRESS if hide else text
 
-# %% ../nbs/08_chat.ipynb #691118df
+# %% ../nbs/08_chat.ipynb #1007466e
 def add_generation_options(p):
     "The flags of `ChatSettings`, shared by `chat` and `generate`"
     d = ChatSettings()
@@ -215,7 +216,7 @@ def add_generation_options(p):
     g.add_argument('--top-k', type=_arg(top_k_value), default=d.top_k, metavar='K', help=f'sample among the K likeliest tokens, 0 for all (default {d.top_k})')
     g.add_argument('--top-p', type=_arg(top_p_value), default=d.top_p, metavar='P', help='sample among the likeliest tokens that make up P of the probability, 1 for all (default 1)')
     g.add_argument('--repetition-penalty', type=_arg(positive_float), default=d.repetition_penalty, metavar='R', help=f'> 1 avoids repeating tokens (default {d.repetition_penalty})')
-    g.add_argument('--num-beams', type=_arg(positive_int), default=d.num_beams, metavar='N', help='beam search with N beams; 1 samples (default 1)')
+    g.add_argument('--num-beams', type=_arg(positive_int), default=d.num_beams, metavar='N', help='beam search with N beams (deterministic: ignores --temperature, --top-k, --top-p); 1 samples (default 1)')
     g.add_argument('--seed', type=_arg(seed_value), default=d.seed, metavar='S', help='a fixed seed gives the same text every time (default: random)')
 
 def settings_from_args(args) -> ChatSettings:
@@ -381,27 +382,23 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(func=run_export)
     return p
 
-# %% ../nbs/08_chat.ipynb #57e7dc90
-def _generator(model, seed):
-    "A torch.Generator seeded with `seed` on the model's device (None: the global random state)"
-    import torch
-    if seed is None: return None
-    return torch.Generator(device=next(model.parameters()).device).manual_seed(seed)
-
+# %% ../nbs/08_chat.ipynb #65df22e9
 def reply_pieces(model, tokenizer, text:str, settings:ChatSettings):
     "The model's continuation of `text`, in pieces as they are generated (beam search: one piece at the end)"
-    import torch
     from simplellm.sampling import generate, stream
-    device = next(model.parameters()).device
-    idx = torch.tensor([tokenizer.encode(text)], device=device)  # (1, T)
-    kw = dict(temperature=settings.temperature, top_k=settings.top_k, top_p=settings.top_p,
-              repetition_penalty=settings.repetition_penalty, eos_id=tokenizer.eot_token, generator=_generator(model, settings.seed))
-    if settings.num_beams > 1:
-        out = generate(model, idx, settings.max_new_tokens, num_beams=settings.num_beams, **kw)  # (1, T + new)
-        yield tokenizer.decode(out[0, idx.shape[1]:].tolist())
-    else: yield from stream(model, tokenizer, idx, settings.max_new_tokens, **kw)
+    eos = tokenizer.eot_token
+    if settings.num_beams == 1:
+        yield from stream(model, text, settings.max_new_tokens, tokenizer=tokenizer, temperature=settings.temperature,
+                          top_k=settings.top_k, top_p=settings.top_p, repetition_penalty=settings.repetition_penalty,
+                          eos_id=eos, generator=settings.seed)
+        return
+    import torch
+    idx = torch.tensor([tokenizer.encode(text)])  # (1, T)
+    out = generate(model, idx, settings.max_new_tokens, num_beams=settings.num_beams, repetition_penalty=settings.repetition_penalty, eos_id=eos)
+    new = out[0, min(idx.shape[1], model.cfg.context_length):].tolist()  # (a prompt longer than the context is cropped)
+    yield tokenizer.decode(new[:new.index(eos)] if eos in new else new)
 
-# %% ../nbs/08_chat.ipynb #a03aaad7
+# %% ../nbs/08_chat.ipynb #a831e7ad
 def _describe_model(model, folder) -> str:
     return f'{folder} ({model.num_params()/1e6:.1f}M parameters, {model.cfg.num_layers} layers, context {model.cfg.context_length})'
 
@@ -432,18 +429,21 @@ def run_generate(args) -> int:
     sys.stdout.write('\n')
     return 0
 
-# %% ../nbs/08_chat.ipynb #96203391
+# %% ../nbs/08_chat.ipynb #89aa5ea5
 def run_analyze(args) -> int:
     "`simplellm analyze`: a table of the likeliest next tokens (and a bar chart with `--plot`)"
     if not args.prompt.strip(): raise ValueError('the prompt is empty: give some text, e.g. simplellm analyze "Every effort moves"')
     model, _ = load_model(args.model)
     from simplellm.data import get_tokenizer
     from simplellm.sampling import analyze
-    rows = analyze(model, get_tokenizer(), args.prompt, k=args.k)
-    print(format_next_tokens(rows))
+    nt = analyze(model, get_tokenizer(), args.prompt, k=args.k)
+    print(repr(nt))
     if args.plot:
+        from matplotlib.figure import Figure  # no pyplot: no window, no GUI backend needed
         from simplellm.sampling import plot_next_tokens
-        plot_next_tokens(rows, args.prompt, args.plot)
+        fig = Figure(figsize=(max(4, 0.6 * len(nt.ids)), 3.2))
+        plot_next_tokens(nt, fig.subplots())
+        fig.savefig(args.plot, bbox_inches='tight', dpi=120)
         print(f'saved the chart to {args.plot}', file=sys.stderr)
     return 0
 
@@ -454,7 +454,7 @@ def run_export(args) -> int:
     print(f'wrote {out}', file=sys.stderr)
     return 0
 
-# %% ../nbs/08_chat.ipynb #b18a1b85
+# %% ../nbs/08_chat.ipynb #9bf14315
 _TRAIN_PARSERS = {flag[2:].replace('-', '_'): parse for flag, parse, _, _ in TRAIN_OPTIONS}
 
 def _check_file_value(path, k, v, parse):
@@ -491,36 +491,43 @@ def train_config(opts:dict):
     from simplellm.training import TrainConfig
     return TrainConfig(**{('model' if k == 'preset' else k): v for k, v in opts.items()})
 
-# %% ../nbs/08_chat.ipynb #37b0fdee
-def run_train(args) -> int:
-    "`simplellm train`: train with the options asked for; the checkpoint goes into `--ckpt-dir`"
-    cfg = train_config(train_options(args))
+# %% ../nbs/08_chat.ipynb #64b90629
+def train_with(opts:dict) -> int:
+    "Train with the options `opts` (see `train_options`); the exit code: 0, or 130 when stopped with Ctrl-C"
+    cfg = train_config(opts)
     from simplellm.training import train
     trainer = train(cfg)
-    if trainer.interrupted: return 130
+    if trainer.interrupted: return 130  # the trainer saved a checkpoint and said how to resume
     if trainer.is_main and cfg.ckpt_dir and cfg.progress:
         print(f'The model is in {cfg.ckpt_dir}: chat with it with `simplellm chat --model {cfg.ckpt_dir}`', file=sys.stderr)
     return 0
 
-# %% ../nbs/08_chat.ipynb #2a79e606
+def run_train(args) -> int:
+    "`simplellm train`: train with the options asked for; the checkpoint goes into `--ckpt-dir`"
+    return train_with(train_options(args))
+
+# %% ../nbs/08_chat.ipynb #1d9063a5
+MAIN_JOB_MAX_TIME = 100  # seconds of training at most on the first start, unless --epochs, --max-steps or max_time say otherwise
+
 def run_main_job(args) -> int:
     "`simplellm`: train the default model if `--ckpt-dir` holds no checkpoint, then chat with it"
     ckpt_dir = Path(getattr(args, 'ckpt_dir', DEFAULT_CKPT_DIR))
+    opts = train_options(args)
     found = find_checkpoint(ckpt_dir)
     if found is None:
-        print(f'No trained model in {ckpt_dir} yet: training one on the-verdict first (about two minutes on a laptop CPU; '
-              'Ctrl-C stops). Next time the chat starts at once.', file=sys.stderr)
-        args.ckpt_dir = str(ckpt_dir)
-        code = run_train(args)
-        if code: return code  # interrupted: the checkpoint is saved, `simplellm train --resume` goes on
+        print(f'No trained model in {ckpt_dir} yet: training one on {opts.get("data", "the-verdict")} first (about two minutes; '
+              'Ctrl-C stops and keeps what it learned). Next time the chat starts at once.', file=sys.stderr)
+        if not {'epochs', 'max_steps', 'max_time', 'resume'} & set(opts): opts['max_time'] = MAIN_JOB_MAX_TIME
+        code = train_with({**opts, 'ckpt_dir': str(ckpt_dir)})
+        if code: return code
         found = find_checkpoint(ckpt_dir)
         if found is None: raise RuntimeError(f'training finished but left no checkpoint in {ckpt_dir}')
-    elif set(train_options(args)) - {'ckpt_dir'}:
+    elif set(opts) - {'ckpt_dir'}:
         print(f'{found} holds a trained model, so the training options are ignored (train more with `simplellm train --resume`).', file=sys.stderr)
     model, folder = load_model(found)
     return chat(model, folder)
 
-# %% ../nbs/08_chat.ipynb #5847aa0f
+# %% ../nbs/08_chat.ipynb #1f6da4dc
 def error_message(e:BaseException) -> str:
     "One line that explains `e` to a user"
     msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
@@ -528,12 +535,14 @@ def error_message(e:BaseException) -> str:
     if not isinstance(e, (ValueError, OSError, KeyError)): msg += ' (run again with --debug to see where it happened)'
     return msg
 
-# %% ../nbs/08_chat.ipynb #803a39d6
+# %% ../nbs/08_chat.ipynb #fd8895cf
 def main(argv:list|None=None) -> int:
     "Entry point of the `simplellm` console script: run a command; an error becomes one line on stderr and an exit code"
     try: args = build_parser().parse_args(argv)
     except SystemExit as e: return e.code if isinstance(e.code, int) else 0  # --help, --version, or a bad flag (reported)
     debug = getattr(args, 'debug', False) or os.environ.get('SIMPLELLM_DEBUG', '') not in ('', '0')
+    shown = warnings.showwarning
+    if not debug: warnings.showwarning = _one_line_warning  # warnings too are one line, without the source file
     try: return args.func(args) or 0
     except KeyboardInterrupt:
         print('\nsimplellm: interrupted', file=sys.stderr); return 130
@@ -544,6 +553,10 @@ def main(argv:list|None=None) -> int:
     except Exception as e:
         if debug: raise
         print(f'simplellm: error: {error_message(e)}', file=sys.stderr); return 1
+    finally: warnings.showwarning = shown
 
-# %% ../nbs/08_chat.ipynb #0f2c2e54
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    print(f'simplellm: warning: {" ".join(str(message).split())}', file=sys.stderr)
+
+# %% ../nbs/08_chat.ipynb #d066da98
 if __name__ == '__main__' and '__file__' in globals(): sys.exit(main())  # `python -m simplellm.cli ...`

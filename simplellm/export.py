@@ -83,11 +83,13 @@ def _check_opset(opset):
                          f"choose one from {ok.start} to {ok.stop - 1}, or leave it out for the default")
     return opset
 
-# %% ../nbs/09_export.ipynb #4bbfbdbe
+# %% ../nbs/09_export.ipynb #383bc43d
 def _check_out(path) -> Path:
     "`path` as a Path whose folder exists and is writable, or a clear error"
     path = Path(path)
     if path.is_dir(): raise IsADirectoryError(f"{path} is a folder: give a file name, such as {path/'model.onnx'}")
+    existing = next(a for a in path.parents if a.exists())                   # the nearest ancestor that exists
+    if not existing.is_dir(): raise NotADirectoryError(f"Cannot write {path}: {existing} is a file, not a folder; choose another output path")
     try: path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise PermissionError(f"Cannot write {path}: its folder {path.parent} cannot be created ({e.strerror or e}); choose another output path") from e
@@ -245,7 +247,7 @@ def onnx_generate(onnx_model:OnnxModel, # an exported model (with or without a c
         else: logits, keys, values = onnx_model.step(tokens[:, -ctx:])           # window full: re-prefill
     return torch.from_numpy(tokens)
 
-# %% ../nbs/09_export.ipynb #a48ce7c0
+# %% ../nbs/09_export.ipynb #d8000ebe
 def export_checkpoint(model_dir:str|Path, # a checkpoint folder (`save_pretrained`, `simplellm train`, or HF GPT-2)
                       out:str|Path, # the .onnx file to write
                       opset:int|None=None, # ONNX opset; None: the exporter's default
@@ -263,7 +265,7 @@ def export_checkpoint(model_dir:str|Path, # a checkpoint folder (`save_pretraine
         if not diff <= 1e-3: raise RuntimeError(f"The exported graph's logits differ from PyTorch's by {diff:.2e} (more than 1e-3): please report this")
     return path
 
-# %% ../nbs/09_export.ipynb #50ce49b5
+# %% ../nbs/09_export.ipynb #4423b871
 @torch.no_grad()
 def _greedy_cached(model, idx, max_new_tokens):
     "Greedy decoding in PyTorch with the model's own KVCache (the baseline of the speed comparison)"

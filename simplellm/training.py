@@ -117,7 +117,7 @@ class WarmupCosineScheduler(torch.optim.lr_scheduler.LRScheduler):
 
     def get_lr(self): return [base * self.lr_factor(self.last_epoch) for base in self.base_lrs]
 
-# %% ../nbs/06_training.ipynb #e87540e3
+# %% ../nbs/06_training.ipynb #f9a68840
 def _chunked_ce(h, weight, targets, chunk_size:int, label_smoothing:float=0.0, grad:bool=True):
     "Loss sum, correct-prediction count and (if `grad`) the gradients of the loss sum w.r.t. `h` and `weight`"
     N, V = h.shape[0], weight.shape[0]
@@ -135,7 +135,7 @@ def _chunked_ce(h, weight, targets, chunk_size:int, label_smoothing:float=0.0, g
             nll = lse - logits.gather(1, t[:, None]).squeeze(1)            # (n,)
             if label_smoothing: nll = (1 - label_smoothing) * nll + label_smoothing * (lse - logits.mean(-1))
             loss += nll.sum()
-            correct += (logits.argmax(-1) == t).sum()
+            if not grad: correct += (logits.argmax(-1) == t).sum()          # accuracy: evaluation only
             if grad:
                 p = logits.sub_(lse[:, None]).exp_()                       # softmax, in place: (n, V)
                 if label_smoothing: p.sub_(label_smoothing / V)
@@ -568,7 +568,7 @@ def fit(self:Trainer, stop_at:int|None=None):  # stop after this step (as if int
         self.model.load_state_dict(self._best_state)
     return self
 
-# %% ../nbs/06_training.ipynb #2a58989d
+# %% ../nbs/06_training.ipynb #0f2b07ed
 def plot_losses(metrics,   # a list of metric records, a `metrics.jsonl` file or a checkpoint folder
                 ax=None):
     "Training and validation loss against optimizer steps, the best validation loss marked"
@@ -586,7 +586,7 @@ def plot_losses(metrics,   # a list of metric records, a `metrics.jsonl` file or
     ax.set(xlabel='optimizer step', ylabel='cross-entropy loss'); ax.legend(); ax.grid(alpha=0.3)
     return ax
 
-# %% ../nbs/06_training.ipynb #dc3365f4
+# %% ../nbs/06_training.ipynb #05194894
 def train(cfg:TrainConfig|None=None, **overrides) -> Trainer:
     "Train a model with `cfg` (and field overrides), on one process or under torchrun; returns the Trainer"
     cfg = dataclasses.replace(cfg or TrainConfig(), **overrides)
@@ -596,7 +596,7 @@ def train(cfg:TrainConfig|None=None, **overrides) -> Trainer:
         if trainer._owns_group and dist.is_initialized(): dist.destroy_process_group()
     return trainer
 
-# %% ../nbs/06_training.ipynb #ef5a5d1f
+# %% ../nbs/06_training.ipynb #3d51822b
 def add_train_args(parser):
     "Add one `--flag` per `TrainConfig` field to an argparse parser (`--no-x` for booleans)"
     import argparse
@@ -632,5 +632,5 @@ def main(argv=None):
     t = train(config_from_args(p.parse_args(argv)))
     if t.interrupted: sys.exit(130)
 
-# %% ../nbs/06_training.ipynb #a4784de1
+# %% ../nbs/06_training.ipynb #504872c8
 if __name__ == '__main__' and 'ipykernel' not in sys.modules and 'execnb' not in sys.modules: main()

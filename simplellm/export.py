@@ -265,7 +265,7 @@ def export_checkpoint(model_dir:str|Path, # a checkpoint folder (`save_pretraine
         if not diff <= 1e-3: raise RuntimeError(f"The exported graph's logits differ from PyTorch's by {diff:.2e} (more than 1e-3): please report this")
     return path
 
-# %% ../nbs/09_export.ipynb #4423b871
+# %% ../nbs/09_export.ipynb #8fc75e95
 @torch.no_grad()
 def _greedy_cached(model, idx, max_new_tokens):
     "Greedy decoding in PyTorch with the model's own KVCache (the baseline of the speed comparison)"

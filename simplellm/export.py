@@ -131,7 +131,7 @@ class _LogitsOnly(nn.Module):
         self.model = model
     def forward(self, input_ids): return lm_logits(self.model, self.model.hidden(input_ids))
 
-# %% ../nbs/09_export.ipynb #6b736aa2
+# %% ../nbs/09_export.ipynb #3d684f44
 def export_onnx(model:SimpleLLM, # the model to export (exported in eval mode; its mode is restored)
                 path:str|Path, # the .onnx file to write
                 opset:int|None=None, # ONNX opset, from `supported_opsets()`; None: the exporter's default
@@ -156,7 +156,7 @@ def export_onnx(model:SimpleLLM, # the model to export (exported in eval mode; i
     tmp = Path(tempfile.mkdtemp(prefix='.export-', dir=path.parent))
     try:
         program.save(tmp/path.name, external_data=big)                 # big: weights in `<name>.data` next to the graph
-        for f in sorted(tmp.iterdir(), key=lambda f: f.suffix == '.onnx'): os.replace(f, path.parent/f.name)  # the graph last
+        for f in sorted(tmp.iterdir(), key=lambda f: f.name == path.name): os.replace(f, path.parent/f.name)  # the graph last
     finally: shutil.rmtree(tmp, ignore_errors=True)
     onnx.checker.check_model(str(path), full_check=True)
     return path

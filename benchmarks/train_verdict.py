@@ -12,7 +12,7 @@ import argparse, json, math, os, sys, tempfile, time
 import torch
 from simplellm.training import TrainConfig, add_train_args, config_from_args, train
 
-SEED_CONFIG = dict(model='tiny', lr=3e-4, epochs=10, batch_size=8, warmup_steps=0, min_lr_ratio=1.0, weight_decay=0.1,
+SEED_CONFIG = dict(model='tiny', lr=3e-4, stride=None, label_smoothing=0.0, epochs=10, batch_size=8, warmup_steps=0, min_lr_ratio=1.0, weight_decay=0.1,
                    early_stopping_patience=None, keep_best=False, precision='fp32')  # the seed: constant lr, no early stopping
 PUBLISHED = [('seed project (tiny, 10 epochs)', 2874, 0.0361, None), ('LLMs-from-scratch ch. 5 (124M, 10 epochs)', 600, None, 460)]
 
@@ -20,7 +20,7 @@ PUBLISHED = [('seed project (tiny, 10 epochs)', 2874, 0.0361, None), ('LLMs-from
 # steps as fit in --cpu-budget seconds of process CPU time (measured on a 3-step probe), so that runs are
 # compared at equal compute even on a busy machine (on 2 idle cores, wall time is about CPU time / 2)
 SWEEP = [dict(), dict(d_embed=64), dict(d_embed=256), dict(num_layers=1), dict(stride=32), dict(stride=128),
-         dict(lr=3e-3), dict(lr=3e-4), dict(dropout=0.0), dict(dropout=0.2), dict(label_smoothing=0.1),
+         dict(lr=6e-3), dict(lr=1e-3), dict(dropout=0.0), dict(dropout=0.2), dict(label_smoothing=0.0), dict(label_smoothing=0.2),
          dict(context_length=64), dict(context_length=256), dict(weight_decay=0.5), dict(model='tiny')]
 
 def cpu_s(): return time.process_time()

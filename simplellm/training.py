@@ -30,14 +30,14 @@ def model_preset(name:str) -> dict:
     if name not in presets: raise ValueError(f"Unknown model preset {name!r}; choose one of {', '.join(presets)}")
     return dict(presets[name])
 
-# %% ../nbs/06_training.ipynb #23474a29
+# %% ../nbs/06_training.ipynb #716a8e11
 @dataclass
 class TrainConfig:
     "Everything a training run needs; the defaults train a small model on The Verdict in about a minute on a CPU"
     # data
     data:str='the-verdict'         # a data set name, a .txt file or a folder of .txt files
     val_frac:float=0.1             # fraction of tokens, at the end of the text, kept for validation
-    stride:int|None=None           # step between training windows; None: the context length (no overlap)
+    stride:int|None=64             # step between training windows; None: the context length (no overlap)
     # model
     model:str='micro'              # model preset: micro, tiny, gpt2, ...
     init_from:str|None=None        # start from the weights of a `from_pretrained` folder instead of a fresh model
@@ -49,25 +49,25 @@ class TrainConfig:
     # optimisation
     batch_size:int=8               # windows per micro-batch (per process)
     grad_accum:int=1               # micro-batches per optimizer step
-    epochs:int=10                  # passes over the training windows (when max_steps is None)
+    epochs:int=12                  # passes over the training windows (when max_steps is None)
     max_steps:int|None=None        # optimizer steps; overrides epochs
     max_time:float|None=None       # stop after this many seconds of training
-    lr:float=1e-3                  # peak learning rate
+    lr:float=3e-3                  # peak learning rate
     min_lr_ratio:float=0.1         # the cosine decays to lr * min_lr_ratio
     warmup_steps:int=10            # linear warmup steps
     weight_decay:float=0.1         # AdamW weight decay, on matrices and embeddings only
     beta1:float=0.9                # AdamW beta1
     beta2:float=0.95               # AdamW beta2
     grad_clip:float|None=1.0       # clip the gradient norm to this; None: no clipping
-    label_smoothing:float=0.0      # label smoothing of the training loss (evaluation never smooths)
+    label_smoothing:float=0.1      # label smoothing of the training loss (evaluation never smooths)
     loss_chunk:int=1024            # positions per chunk of the output head and loss
     precision:str='auto'           # auto, fp32, bf16 or fp16
     compile:bool=False             # torch.compile the model
     device:str='auto'              # auto (CUDA, then MPS, then CPU), or a torch device such as cpu, cuda:1
     seed:int=123                   # seed of the model's initialisation, the data order and dropout
     # evaluation and early stopping
-    eval_every:int=10              # evaluate every this many steps (and at the end)
-    early_stopping_patience:int|None=3  # stop after this many evaluations without a better validation loss; None: never
+    eval_every:int=5               # evaluate every this many steps (and at the end)
+    early_stopping_patience:int|None=5  # stop after this many evaluations without a better validation loss; None: never
     keep_best:bool=True            # end with (and save) the weights of the best validation loss
     sample_prompt:str='Every effort moves you'  # text continued greedily at each evaluation
     sample_tokens:int=20           # tokens of sample text; 0: none
@@ -632,5 +632,5 @@ def main(argv=None):
     t = train(config_from_args(p.parse_args(argv)))
     if t.interrupted: sys.exit(130)
 
-# %% ../nbs/06_training.ipynb #504872c8
+# %% ../nbs/06_training.ipynb #958f62e0
 if __name__ == '__main__' and 'ipykernel' not in sys.modules and 'execnb' not in sys.modules: main()

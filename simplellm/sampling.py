@@ -10,7 +10,7 @@ __all__ = ['EOT_ID', 'apply_repetition_penalty', 'top_k_filter', 'top_p_filter',
 import math, codecs, warnings, torch, torch.nn.functional as F
 from dataclasses import dataclass
 
-# %% ../nbs/07_sampling.ipynb #a6151dc3
+# %% ../nbs/07_sampling.ipynb #ba90b50a
 def apply_repetition_penalty(logits, # (B, V) next-token logits
                              idx,    # (B, T) the tokens so far
                              penalty:float): # > 1 makes repeats less likely
@@ -20,14 +20,14 @@ def apply_repetition_penalty(logits, # (B, V) next-token logits
     seen = torch.where(seen < 0, seen * penalty, seen / penalty)
     return logits.scatter(1, idx, seen)                          # (B, V)
 
-# %% ../nbs/07_sampling.ipynb #638153c4
+# %% ../nbs/07_sampling.ipynb #93141fcf
 def top_k_filter(logits, k:int):
     "Keep the `k` largest logits of each row (and ties with the k-th); the rest become -inf"
     if k >= logits.shape[-1]: return logits
     kth = logits.topk(k, dim=-1).values[:, -1:]                  # (B, 1) the k-th largest
     return logits.masked_fill(logits < kth, float('-inf'))
 
-# %% ../nbs/07_sampling.ipynb #f1eecf30
+# %% ../nbs/07_sampling.ipynb #75b7843b
 def top_p_filter(logits, p:float):
     "Keep the smallest set of most likely tokens whose probabilities add up to at least `p`; the rest become -inf"
     if p >= 1.0: return logits
@@ -38,7 +38,7 @@ def top_p_filter(logits, p:float):
     drop = drop_sorted.scatter(1, order, drop_sorted)            # (B, V) back in vocabulary order
     return logits.masked_fill(drop, float('-inf'))
 
-# %% ../nbs/07_sampling.ipynb #06c605b9
+# %% ../nbs/07_sampling.ipynb #6fa72b58
 def process_logits(logits,                        # (B, V) next-token logits
                    idx=None,                      # (B, T) the tokens so far (for the repetition penalty)
                    temperature:float=1.0,         # divide the logits by it (0: greedy, left to the caller's argmax)
@@ -53,7 +53,7 @@ def process_logits(logits,                        # (B, V) next-token logits
     if top_p is not None: logits = top_p_filter(logits, top_p)
     return logits
 
-# %% ../nbs/07_sampling.ipynb #135b06e5
+# %% ../nbs/07_sampling.ipynb #46d87474
 class _NextLogits:
     "Logits of the next token after `seq` (N, t): with a KV cache, one new token per step; past the window, a re-prefill"
     def __init__(self, model, batch_size:int, max_len:int, use_cache:bool=True):
@@ -67,10 +67,10 @@ class _NextLogits:
         else: cache.reset(); x = seq[:, -self.ctx:]                # the window slid: every position moved, re-prefill
         return m.lm_head(m.hidden(x, cache)[:, -1])                # (N, V) the last position only
 
-# %% ../nbs/07_sampling.ipynb #60652fc3
+# %% ../nbs/07_sampling.ipynb #1a432b96
 EOT_ID = 50256  # <|endoftext|> in the GPT-2 vocabulary
 
-# %% ../nbs/07_sampling.ipynb #b7d7e8c7
+# %% ../nbs/07_sampling.ipynb #68a232f5
 def _stop_lists(stop, tokenizer):
     "Split `stop` into stop strings (checked on decoded text) and token-id sequences"
     if stop is None: return [], []
@@ -83,7 +83,7 @@ def _stop_lists(stop, tokenizer):
     if any(len(s) == 0 for s in strs + seqs): raise ValueError("An empty stop string or sequence would stop at once: give at least one character or token")
     return strs, seqs
 
-# %% ../nbs/07_sampling.ipynb #dc4c7d1c
+# %% ../nbs/07_sampling.ipynb #5e7ce3d9
 def _sample_steps(model, idx, max_new_tokens, temperature, top_k, top_p, repetition_penalty, eos_id, stop_strs, stop_seqs, tokenizer, use_cache, generator):
     "Decode step by step: yield the (B,) new tokens of each step; return the sequences (B, T + new)"
     B, T0 = idx.shape
@@ -115,7 +115,7 @@ def _sample_steps(model, idx, max_new_tokens, temperature, top_k, top_p, repetit
         if done.all(): return seq[:, :t+1]
     return seq
 
-# %% ../nbs/07_sampling.ipynb #c6cada25
+# %% ../nbs/07_sampling.ipynb #41e38cd0
 def _check_args(idx, max_new_tokens, temperature, top_k, top_p, repetition_penalty, num_beams):
     if not isinstance(idx, torch.Tensor) or idx.dim() != 2:
         got = f"a {idx.dim()}-D tensor of shape {tuple(idx.shape)}" if isinstance(idx, torch.Tensor) else f"a {type(idx).__name__}"
@@ -128,7 +128,7 @@ def _check_args(idx, max_new_tokens, temperature, top_k, top_p, repetition_penal
     if repetition_penalty <= 0: raise ValueError(f"repetition_penalty must be > 0 (1.0 means none), got {repetition_penalty}")
     if not isinstance(num_beams, int) or num_beams < 1: raise ValueError(f"num_beams must be an integer >= 1 (1 means no beam search), got {num_beams!r}")
 
-# %% ../nbs/07_sampling.ipynb #a6caf079
+# %% ../nbs/07_sampling.ipynb #b7cb46e1
 def _prepare_prompt(model, idx, eos_id=None):
     "The prompt on the model's device: an empty one starts from <|endoftext|>, a long one keeps its last context_length tokens"
     cfg = model.cfg
@@ -144,14 +144,14 @@ def _prepare_prompt(model, idx, eos_id=None):
         raise ValueError(f"Token ids must be in [0, {cfg.vocab_size}) for this model, got ids from {idx.min().item()} to {idx.max().item()}: was the prompt encoded with another tokenizer?")
     return idx
 
-# %% ../nbs/07_sampling.ipynb #19f77231
+# %% ../nbs/07_sampling.ipynb #d99e0d01
 def _run(steps):
     "Run a step generator to the end; return its value"
     while True:
         try: next(steps)
         except StopIteration as e: return e.value
 
-# %% ../nbs/07_sampling.ipynb #636d1252
+# %% ../nbs/07_sampling.ipynb #194940f9
 @torch.inference_mode()
 def generate(model,                        # a SimpleLLM (in eval mode while generating)
              idx,                          # prompt token ids (B, T)
@@ -185,7 +185,7 @@ def generate(model,                        # a SimpleLLM (in eval mode while gen
                                   eos_id, stop_strs, stop_seqs, tokenizer, use_cache, generator))
     finally: model.train(was_training)
 
-# %% ../nbs/07_sampling.ipynb #d68f202a
+# %% ../nbs/07_sampling.ipynb #2f32d7d2
 def beam_search(model,                      # a SimpleLLM, in eval mode
                 idx,                        # prompt token ids (B, T)
                 max_new_tokens:int,         # the most tokens to add
@@ -250,7 +250,7 @@ def beam_search(model,                      # a SimpleLLM, in eval mode
             next_logits.cache.reorder(beam_idx)                    # the cache follows its beams
     return finished[:, 0, :int(fin_len[:, 0].max())]               # (B, T + new) the best of each prompt
 
-# %% ../nbs/07_sampling.ipynb #29914c06
+# %% ../nbs/07_sampling.ipynb #81e65ab3
 def _text_pieces(tokenizer):
     "Functions token id -> the new complete text (a half-written UTF-8 character is held back), and flush at the end"
     if hasattr(tokenizer, 'decode_single_token_bytes'):          # tiktoken: each token's bytes, decoded incrementally
@@ -265,7 +265,7 @@ def _text_pieces(tokenizer):
     def piece(tok): ids.append(tok); return new_text()
     return piece, (lambda: new_text(final=True))
 
-# %% ../nbs/07_sampling.ipynb #69064969
+# %% ../nbs/07_sampling.ipynb #c8e1ff09
 def stream(model,                   # a SimpleLLM
            prompt,                  # a string (needs a tokenizer, GPT-2's by default), a list of token ids or a (1, T) tensor
            max_new_tokens:int=100,  # the most tokens to generate
@@ -305,7 +305,7 @@ def stream(model,                   # a SimpleLLM
         if piece is not None and (text := flush()): yield text
     finally: model.train(was_training)
 
-# %% ../nbs/07_sampling.ipynb #8c590689
+# %% ../nbs/07_sampling.ipynb #7c708964
 @dataclass
 class NextTokens:
     "The `k` most likely next tokens after `text`, with their probabilities (and the full logits, for plots)"
@@ -320,7 +320,7 @@ class NextTokens:
                 for i, (t, s, p) in enumerate(zip(self.ids, self.tokens, self.probs)))]
         return f'Next token after {self.text!r}:\n' + '\n'.join(rows)
 
-# %% ../nbs/07_sampling.ipynb #161843a2
+# %% ../nbs/07_sampling.ipynb #97a81001
 @torch.inference_mode()
 def analyze(model, tokenizer, text:str, k:int=10):
     "The `k` most likely next tokens after `text` with their probabilities"
@@ -334,7 +334,7 @@ def analyze(model, tokenizer, text:str, k:int=10):
     ids = ids.tolist()
     return NextTokens(text, ids, [tokenizer.decode([i]) for i in ids], probs.tolist(), logits)
 
-# %% ../nbs/07_sampling.ipynb #85bbc0ca
+# %% ../nbs/07_sampling.ipynb #0f3563e2
 def plot_next_tokens(nt:NextTokens, ax=None):
     "Bar chart of the top next tokens of `analyze`"
     import matplotlib.pyplot as plt
@@ -344,7 +344,7 @@ def plot_next_tokens(nt:NextTokens, ax=None):
     ax.set_ylabel('probability'); ax.set_title(f'next token after {nt.text!r}')
     return ax
 
-# %% ../nbs/07_sampling.ipynb #16f87248
+# %% ../nbs/07_sampling.ipynb #ca91c045
 def sampling_effects(nt:NextTokens, temperatures=(0.5, 1.0, 2.0), top_k:int=3, top_p:float=0.5):
     "The probabilities of `nt`'s top tokens under each setting: {label: probs (k,)}"
     logits, ids = nt.logits[None], torch.tensor(nt.ids)
@@ -352,7 +352,7 @@ def sampling_effects(nt:NextTokens, temperatures=(0.5, 1.0, 2.0), top_k:int=3, t
     settings |= {f'top-k {top_k}': dict(top_k=top_k), f'top-p {top_p}': dict(top_p=top_p)}
     return {name: process_logits(logits, **kw).softmax(-1)[0, ids] for name, kw in settings.items()}
 
-# %% ../nbs/07_sampling.ipynb #9b10a5c6
+# %% ../nbs/07_sampling.ipynb #30ef797f
 def plot_sampling_effects(nt:NextTokens, temperatures=(0.5, 1.0, 2.0), top_k:int=3, top_p:float=0.5):
     "Side by side: the top next tokens' probabilities under several temperatures, top-k and top-p"
     import matplotlib.pyplot as plt

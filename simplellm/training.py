@@ -165,7 +165,7 @@ class _ChunkedCrossEntropy(torch.autograd.Function):
 def chunked_cross_entropy(h,                      # hidden states (N, C)
                           weight,                 # output head weight (V, C)
                           targets,                # target ids (N,)
-                          chunk_size:int=1024,    # positions per chunk
+                          chunk_size:int=128,     # positions per chunk
                           label_smoothing:float=0.0):
     "Mean cross-entropy of `h @ weight.T` against `targets`, one chunk of positions at a time (never all logits at once)"
     if h.ndim != 2 or targets.shape != h.shape[:1]: raise ValueError(f"h must be (N, C) and targets (N,); got {tuple(h.shape)} and {tuple(targets.shape)}: flatten batch and time first")
@@ -174,7 +174,7 @@ def chunked_cross_entropy(h,                      # hidden states (N, C)
 # %% ../nbs/06_training.ipynb #9f303fa7
 class LMLoss(nn.Module):
     "A SimpleLLM whose forward(x, y) returns the mean next-token loss, computed in chunks"
-    def __init__(self, model:SimpleLLM, chunk_size:int=1024, label_smoothing:float=0.0, compile:bool=False):
+    def __init__(self, model:SimpleLLM, chunk_size:int=128, label_smoothing:float=0.0, compile:bool=False):
         super().__init__()
         self.model, self.chunk_size, self.label_smoothing = model, chunk_size, label_smoothing
         self.hidden = torch.compile(model.hidden) if compile else model.hidden

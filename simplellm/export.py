@@ -11,6 +11,7 @@ import os, json, time, shutil, logging, tempfile, warnings, torch, torch.nn as n
 from pathlib import Path
 from contextlib import contextmanager
 from .model import ModelConfig, SimpleLLM
+from .sampling import generate
 
 # %% ../nbs/09_export.ipynb #3ff40cb8
 def _require_onnx():
@@ -266,17 +267,6 @@ def export_checkpoint(model_dir:str|Path, # a checkpoint folder (`save_pretraine
     return path
 
 # %% ../nbs/09_export.ipynb #8fc75e95
-@torch.no_grad()
-def _greedy_cached(model, idx, max_new_tokens):
-    "Greedy decoding in PyTorch with the model's own KVCache (the baseline of the speed comparison)"
-    cache = model.new_cache(idx.shape[0], max_len=idx.shape[1] + max_new_tokens)
-    logits = model(idx, cache=cache)
-    for _ in range(max_new_tokens):
-        next_id = logits[:, -1].argmax(-1, keepdim=True)                        # (B, 1)
-        idx = torch.cat([idx, next_id], 1)
-        logits = model(next_id, cache=cache)
-    return idx
-
 def benchmark_generation(model:SimpleLLM, # the model to time (exported to a temporary file)
                          prompt_len:int=16, # tokens in the prompt
                          new_tokens:int=48, # tokens generated, greedily
@@ -291,7 +281,7 @@ def benchmark_generation(model:SimpleLLM, # the model to time (exported to a tem
     try:
         with tempfile.TemporaryDirectory() as d:
             cached, plain = OnnxModel(export_onnx(model, Path(d)/'c.onnx'), threads), OnnxModel(export_onnx(model, Path(d)/'p.onnx', with_cache=False), threads)
-            runs = {'pytorch, no cache': lambda: greedy_reference(model, idx, new_tokens), 'pytorch, KVCache': lambda: _greedy_cached(model, idx, new_tokens),
+            runs = {'pytorch, no cache': lambda: greedy_reference(model, idx, new_tokens), 'pytorch, KVCache': lambda: generate(model, idx, new_tokens, temperature=0),
                     'onnxruntime, no cache': lambda: onnx_generate(plain, idx, new_tokens), 'onnxruntime, cache': lambda: onnx_generate(cached, idx, new_tokens)}
             outs, best = {}, {}
             for _ in range(repeats):                                              # interleaved, so load spikes hit all alike

@@ -29,17 +29,19 @@ def attention_matmul(x:torch.Tensor, # token embeddings (..., T, d)
 
 # %% ../nbs/01_attention.ipynb #a515aab1
 def show_attention(weights, # attention weights (T_query, T_key)
-                   labels=None, # token labels: one list for both axes, or a pair (query labels, key labels)
-                   ax=None, # a matplotlib axis to draw on (default: a new figure)
+                   labels:list|tuple|None=None, # token labels: one list for both axes, or a pair (query labels, key labels)
+                   ax:'plt.Axes|None'=None, # a matplotlib axis to draw on (default: a new figure)
                    title:str|None=None, # the title
                    annotate:bool|None=None, # write each weight in its cell (default: when T <= 10)
                   ):
     "Heat map of an attention matrix with token labels; returns the axis"
     import matplotlib.pyplot as plt
     w = torch.as_tensor(weights).detach().float().cpu()
-    if w.dim() != 2: raise ValueError(f"show_attention needs a 2D (T_query, T_key) matrix, got shape {tuple(w.shape)}: pick one batch element and head")
+    if w.dim() != 2:
+        raise ValueError(f"show_attention needs a 2D (T_query, T_key) matrix, got shape {tuple(w.shape)}: "
+                         "pick one batch element and head")
     Tq, Tk = w.shape
-    if ax is None: _, ax = plt.subplots(figsize=(1.5 + 0.45 * Tk, 1 + 0.45 * Tq))
+    if ax is None: _, ax = plt.subplots(figsize=(min(9, 1.5 + 0.45 * Tk), min(9, 1 + 0.45 * Tq)))
     ax.imshow(w, cmap='viridis', vmin=0, vmax=max(w.max().item(), 1e-9))
     if labels is not None:
         ql, kl = labels if isinstance(labels, tuple) else (labels, labels)
@@ -48,7 +50,8 @@ def show_attention(weights, # attention weights (T_query, T_key)
     if annotate or (annotate is None and max(Tq, Tk) <= 10):
         for i in range(Tq):
             for j in range(Tk):
-                ax.text(j, i, f"{w[i, j]:.2f}", ha='center', va='center', fontsize=7, color='white' if w[i, j] < 0.6 * w.max() else 'black')
+                ax.text(j, i, f"{w[i, j]:.2f}", ha='center', va='center', fontsize=7,
+                        color='white' if w[i, j] < 0.6 * w.max() else 'black')
     ax.set_xlabel('key (attended to)'); ax.set_ylabel('query')
     if title: ax.set_title(title)
     return ax
@@ -104,27 +107,38 @@ class CausalAttention(nn.Module):
 # %% ../nbs/01_attention.ipynb #dcd8321c
 def _default_tokenizer():
     try: from simplellm.data import get_tokenizer
-    except ImportError as e: raise ImportError("plot_attention needs a tokenizer: pass tokenizer=... (anything with encode/decode)") from e
+    except ImportError as e:
+        raise ImportError("plot_attention needs a tokenizer: pass tokenizer=... (anything with encode/decode)") from e
     return get_tokenizer()
+
+def _encode(tokenizer, text:str) -> list:
+    "Token ids of `text`; with a tiktoken tokenizer, a typed `<|endoftext|>` is the document separator"
+    if type(tokenizer).__module__.startswith('tiktoken'):
+        from simplellm.data import ENDOFTEXT
+        return tokenizer.encode(text, allowed_special={ENDOFTEXT})
+    return tokenizer.encode(text)
 
 # %% ../nbs/01_attention.ipynb #e9a9befa
 @torch.no_grad()
-def plot_attention(model, # a SimpleLLM, or any model whose `blocks[i].attn` has `keep_weights`/`last_weights` (B, H, T, T)
+def plot_attention(model, # a SimpleLLM, or any model whose `blocks[i].attn` has `keep_weights` and `last_weights`
                    text:str, # the text to run through the model
                    layer:int=0, # which block
                    head:int=0, # which attention head
-                   tokenizer=None, # has `encode(str) -> list[int]` and `decode(list[int]) -> str` (default: `simplellm.data.get_tokenizer()`)
-                   ax=None, # a matplotlib axis to draw on (default: a new figure)
+                   tokenizer=None, # has `encode(str)` and `decode(ids)` (default: the GPT-2 tokenizer)
+                   ax:'plt.Axes|None'=None, # a matplotlib axis to draw on (default: a new figure)
                   ):
     "Plot the attention of one `layer`/`head` of `model` over the tokens of `text`; returns the weights (T, T)"
     blocks = getattr(model, 'blocks', None)
-    if blocks is None: raise TypeError(f"plot_attention needs a model with `blocks[i].attn` (a SimpleLLM), got {type(model).__name__}")
-    if not -len(blocks) <= layer < len(blocks): raise IndexError(f"layer {layer} is out of range: the model has {len(blocks)} layers (0..{len(blocks)-1})")
+    if blocks is None:
+        raise TypeError(f"plot_attention needs a model with `blocks[i].attn` (a SimpleLLM), got {type(model).__name__}")
+    if not -len(blocks) <= layer < len(blocks):
+        raise IndexError(f"layer {layer} is out of range: the model has {len(blocks)} layers (0..{len(blocks)-1})")
     if tokenizer is None: tokenizer = _default_tokenizer()
-    ids = tokenizer.encode(text)
+    ids = _encode(tokenizer, text)
     if not ids: raise ValueError("plot_attention needs a text of at least one token")
     attn = blocks[layer].attn
-    if not -attn.num_heads <= head < attn.num_heads: raise IndexError(f"head {head} is out of range: layer {layer} has {attn.num_heads} heads (0..{attn.num_heads-1})")
+    if not -attn.num_heads <= head < attn.num_heads:
+        raise IndexError(f"head {head} is out of range: layer {layer} has {attn.num_heads} heads (0..{attn.num_heads-1})")
     device = next(model.parameters()).device
     was_training, kept = model.training, attn.keep_weights
     model.eval(); attn.keep_weights = True

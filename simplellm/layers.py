@@ -35,8 +35,11 @@ class LayerNorm(nn.Module):
 
 # %% ../nbs/03_layer_norm.ipynb #b1999346
 class GELU(nn.Module):
-    "GELU, tanh approximation (as GPT-2)"
-    def forward(self, x): return 0.5 * x * (1 + torch.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x.pow(3))))
+    "GELU with the tanh approximation GPT-2 was trained with; no parameters"
+    def __init__(self): super().__init__()
+    def forward(self, x:torch.Tensor # any shape
+               ) -> torch.Tensor:    # the same shape
+        return 0.5 * x * (1 + torch.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x.pow(3))))
 
 # %% ../nbs/03_layer_norm.ipynb #b2454e31
 class FeedForward(nn.Module):

@@ -124,7 +124,7 @@ def plot_attention(model, # a SimpleLLM, or any model whose `blocks[i].attn` has
                    text:str, # the text to run through the model
                    layer:int=0, # which block
                    head:int=0, # which attention head
-                   tokenizer=None, # has `encode(str)` and `decode(ids)` (default: the GPT-2 tokenizer)
+                   tokenizer:object|None=None, # has `encode(str)` and `decode(ids)` (default: the GPT-2 tokenizer)
                    ax:'plt.Axes|None'=None, # a matplotlib axis to draw on (default: a new figure)
                   ):
     "Plot the attention of one `layer`/`head` of `model` over the tokens of `text`; returns the weights (T, T)"

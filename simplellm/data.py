@@ -71,7 +71,7 @@ GPT2_PAT_STR = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|
 ENDOFTEXT = '<|endoftext|>'
 GPT2_SPECIAL_TOKENS = {ENDOFTEXT: 50256}
 
-# %% ../nbs/00_text_and_tokens.ipynb #40865504
+# %% ../nbs/00_text_and_tokens.ipynb #e93c63ad
 _tiktoken_env_lock = threading.Lock()
 
 def gpt2_bpe_ranks() -> dict:
@@ -139,7 +139,7 @@ def create_dataloaders(text_or_ids,  # a text (str) to tokenize, or token ids (l
                        drop_last:bool=True,  # drop the last incomplete training batch
                        num_workers:int=0,  # DataLoader worker processes
                        seed:int|None=None,  # seed of the training shuffle, for reproducible batches
-                       tokenizer:tiktoken.Encoding|None=None,  # defaults to `get_tokenizer()`
+                       tokenizer:tiktoken.Encoding|None=None,  # defaults to GPT-2's, from get_tokenizer()
                       ) -> tuple:
     "Training and validation `DataLoader`s of (inputs, targets) windows over a text or its token ids"
     if isinstance(text_or_ids, str):

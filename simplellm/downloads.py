@@ -31,7 +31,7 @@ def cache_dir() -> Path:
     "The folder downloaded data sets are kept in: `$SIMPLELLM_CACHE`, else `~/.cache/simplellm`"
     return Path(os.environ.get('SIMPLELLM_CACHE') or '~/.cache/simplellm').expanduser()
 
-# %% ../nbs/appendix/21_downloads.ipynb #46b4982f
+# %% ../nbs/appendix/21_downloads.ipynb #87285ee7
 def sha256_file(path) -> str:
     "The sha256 hex digest of the file at `path`"
     h = hashlib.sha256()
@@ -39,7 +39,7 @@ def sha256_file(path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
     return h.hexdigest()
 
-# %% ../nbs/appendix/21_downloads.ipynb #08744993
+# %% ../nbs/appendix/21_downloads.ipynb #7efb8930
 def download_file(url:str,  # address to fetch: https, http or file
                   dest,  # where to keep the file
                   sha256:str|None=None,  # expected checksum; a mismatch raises and keeps nothing
@@ -69,7 +69,7 @@ def download_file(url:str,  # address to fetch: https, http or file
         if os.path.exists(tmp): os.remove(tmp)
     return dest
 
-# %% ../nbs/appendix/21_downloads.ipynb #2a056c6d
+# %% ../nbs/appendix/21_downloads.ipynb #6b0484dc
 def dataset_path(name:str,  # a key of `DATASETS`
                  url:str|None=None,  # fetch from here instead of the registry's address (mirrors, tests)
                  progress:bool=True,  # show a progress bar while downloading

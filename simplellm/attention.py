@@ -91,11 +91,13 @@ class CausalAttention(nn.Module):
         self.W_k = nn.Linear(d_in, d_out, bias=qkv_bias)
         self.W_v = nn.Linear(d_in, d_out, bias=qkv_bias)
         self.dropout = nn.Dropout(dropout)
-        self.keep_weights, self.last_weights = False, None  # set keep_weights=True to store the attention map (B, T, T)
+        self.keep_weights = False  # True: keep the attention map (B, T, T) in last_weights
+        self.last_weights = None
 
     def forward(self, x): # (B, T, d_in)
         if x.dim() != 3 or x.shape[-1] != self.d_in:
-            raise ValueError(f"CausalAttention expects input of shape (B, T, {self.d_in}), got {tuple(x.shape)}")
+            raise ValueError(f"CausalAttention expects input of shape (B, T, {self.d_in}), "
+                             f"got {tuple(x.shape)}")
         B, T, _ = x.shape
         q, k, v = self.W_q(x), self.W_k(x), self.W_v(x)                 # (B, T, d_out) each
         scores = q @ k.transpose(1, 2) / math.sqrt(self.d_out)          # (B, T, T)

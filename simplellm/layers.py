@@ -12,8 +12,8 @@ import math, torch, torch.nn as nn, torch.nn.functional as F
 def layer_norm_scratch(x:torch.Tensor,      # activations (..., C)
                        weight:torch.Tensor, # learned scale (C,)
                        bias:torch.Tensor,   # learned shift (C,)
-                       eps:float=1e-5):     # added to the variance, so a constant vector does not divide by 0
-    "Layer norm over the last dimension, one step at a time: mean, biased variance, normalise, scale, shift"
+                       eps:float=1e-5):     # added to the variance: a constant vector must not divide by 0
+    "Layer norm over the last dimension, step by step: mean, biased variance, normalise, scale, shift"
     mean = x.mean(dim=-1, keepdim=True)                   # (..., 1)
     var = x.var(dim=-1, keepdim=True, unbiased=False)     # (..., 1) biased: divide by C
     x_hat = (x - mean) / torch.sqrt(var + eps)            # (..., C) mean 0, variance 1
@@ -49,7 +49,8 @@ class FeedForward(nn.Module):
                  dropout:float=0.0,   # dropout on the output
                  expansion:int=4):    # hidden width = expansion * d_embed
         super().__init__()
-        if expansion < 1: raise ValueError(f"expansion must be a positive integer (GPT-2 uses 4), got {expansion}")
+        if expansion < 1:
+            raise ValueError(f"expansion must be a positive integer (GPT-2 uses 4), got {expansion}")
         self.fc = nn.Linear(d_embed, expansion * d_embed)
         self.act = nn.GELU(approximate='tanh')
         self.proj = nn.Linear(expansion * d_embed, d_embed)

@@ -11,7 +11,7 @@ from .attention import CausalAttention
 
 # %% ../nbs/02_multihead_attention.ipynb #b8483750
 class MultiHeadAttentionWrapper(nn.Module):
-    "Multi-head causal attention as a list of `CausalAttention` heads whose outputs are concatenated (then projected)"
+    "Multi-head causal attention as a list of `CausalAttention` heads, outputs concatenated (then projected)"
     def __init__(self,
                  d_embed:int,   # size of the input and output embeddings
                  num_heads:int, # heads, each of size d_embed // num_heads
@@ -20,9 +20,11 @@ class MultiHeadAttentionWrapper(nn.Module):
                  out_proj:bool=True, # an output projection after the concatenation (as GPT-2)
                 ):
         super().__init__()
-        if d_embed % num_heads: raise ValueError(f"d_embed ({d_embed}) must be divisible by num_heads ({num_heads})")
+        if d_embed % num_heads:
+            raise ValueError(f"d_embed ({d_embed}) must be divisible by num_heads ({num_heads})")
         self.d_embed, self.num_heads, self.head_dim = d_embed, num_heads, d_embed // num_heads
-        self.heads = nn.ModuleList(CausalAttention(d_embed, self.head_dim, dropout, qkv_bias) for _ in range(num_heads))
+        self.heads = nn.ModuleList(CausalAttention(d_embed, self.head_dim, dropout, qkv_bias)
+                                   for _ in range(num_heads))
         self.proj = nn.Linear(d_embed, d_embed) if out_proj else nn.Identity()
 
     def forward(self, x): # (B, T, d_embed)
@@ -81,7 +83,7 @@ class MultiHeadAttention(nn.Module):
 # %% ../nbs/02_multihead_attention.ipynb #d7843af0
 @torch.no_grad()
 def fuse_heads(wrapper:MultiHeadAttentionWrapper):
-    "A `MultiHeadAttention` computing exactly what `wrapper` computes, its heads' weights copied into `qkv` and `proj`"
+    "A `MultiHeadAttention` computing exactly what `wrapper` computes: its heads' weights copied into `qkv`"
     C, H, hd, head0 = wrapper.d_embed, wrapper.num_heads, wrapper.head_dim, wrapper.heads[0]
     mha = MultiHeadAttention(C, H, head0.dropout.p, qkv_bias=head0.W_q.bias is not None)
     for h, head in enumerate(wrapper.heads):

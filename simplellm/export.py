@@ -23,7 +23,7 @@ def _require_onnx():
     return onnx, onnxruntime
 
 # %% ../nbs/appendix/28_onnx.ipynb #9763f918
-def causal_mask(past:int, T:int, device=None):
+def causal_mask(past:int, T:int, device:torch.device|str|None=None):
     "Boolean mask (T, past+T): query `i` (at position past+i) sees the keys at positions 0..past+i"
     q_pos = torch.arange(past, past + T, device=device)                # (T,)
     k_pos = torch.arange(past + T, device=device)                     # (past+T,)
@@ -135,7 +135,7 @@ class _LogitsOnly(nn.Module):
 # %% ../nbs/appendix/28_onnx.ipynb #d70c6cfc
 def export_onnx(model:SimpleLLM, # the model to export (exported in eval mode; its mode is restored)
                 path:str|Path, # the .onnx file to write
-                opset:int|None=None, # ONNX opset, from `supported_opsets()`; None: the exporter's default
+                opset:int|None=None, # ONNX opset, one of supported_opsets(); None: the exporter's default
                 with_cache:bool=True, # past keys/values as inputs and outputs (for generation); False: input_ids -> logits
                ) -> Path:
     "Export `model` to an ONNX file with dynamic batch, sequence (and past) axes, checked by the onnx checker"
@@ -172,7 +172,7 @@ def graph_signature(path:str|Path) -> dict:
 # %% ../nbs/appendix/28_onnx.ipynb #49d8bc43
 class OnnxModel:
     "An exported SimpleLLM run by onnxruntime on the CPU"
-    def __init__(self, path:str|Path, # an ONNX file written by `export_onnx`
+    def __init__(self, path:str|Path, # an ONNX file written by export_onnx
                  threads:int|None=None): # intra-op threads; None: onnxruntime's default
         _, ort = _require_onnx()
         path = Path(path).expanduser()
@@ -190,7 +190,7 @@ class OnnxModel:
         c = self.cfg
         return np.zeros((c.num_layers, batch_size, c.num_heads, 0, c.head_dim), np.float32)
 
-    def step(self, input_ids, past_keys=None, past_values=None):
+    def step(self, input_ids, past_keys:np.ndarray|None=None, past_values:np.ndarray|None=None):
         "(logits (B, T, V), present_keys, present_values (L, B, H, P+T, hd)) of `input_ids` (B, T) after the past tokens"
         if not self.with_cache: raise ValueError("This graph has no cache: export it with with_cache=True to decode step by step")
         ids = _as_ids(input_ids)

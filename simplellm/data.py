@@ -63,7 +63,7 @@ def load_text(source:str|os.PathLike='the-verdict',  # a data set name (a key of
     raise FileNotFoundError(f'No such file or folder: {path}. Pass an existing .txt file or folder, '
                             f'or one of the data sets: {known}.')
 
-# %% ../nbs/00_text_and_tokens.ipynb #88f063dc
+# %% ../nbs/00_text_and_tokens.ipynb #6942f3f9
 GPT2_BPE_DIR = ASSETS_DIR / 'gpt2-bpe'
 GPT2_BPE_SHA256 = {'vocab.bpe': '1ce1664773c50f3e0cc8842619a93edc4624525b728b188a9e0be33b7726adc5',
                    'encoder.json': '196139668be63f3b5d6574427317ae82f612a97c5d1cdaf36ed2256dbf636783'}
@@ -71,7 +71,7 @@ GPT2_PAT_STR = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|
 ENDOFTEXT = '<|endoftext|>'
 GPT2_SPECIAL_TOKENS = {ENDOFTEXT: 50256}
 
-# %% ../nbs/00_text_and_tokens.ipynb #e93c63ad
+# %% ../nbs/00_text_and_tokens.ipynb #d9d1be21
 _tiktoken_env_lock = threading.Lock()
 
 def gpt2_bpe_ranks() -> dict:
@@ -86,14 +86,14 @@ def gpt2_bpe_ranks() -> dict:
             if saved is None: del os.environ['TIKTOKEN_CACHE_DIR']
             else: os.environ['TIKTOKEN_CACHE_DIR'] = saved
 
-# %% ../nbs/00_text_and_tokens.ipynb #32df8fe4
+# %% ../nbs/00_text_and_tokens.ipynb #8a6d5e30
 @lru_cache(maxsize=None)
 def get_tokenizer() -> tiktoken.Encoding:
     "tiktoken's GPT-2 encoding, built offline from the BPE files shipped in the package (one cached instance)"
     return tiktoken.Encoding(name='gpt2', pat_str=GPT2_PAT_STR, mergeable_ranks=gpt2_bpe_ranks(),
                              special_tokens=GPT2_SPECIAL_TOKENS, explicit_n_vocab=50_257)
 
-# %% ../nbs/00_text_and_tokens.ipynb #34685c88
+# %% ../nbs/00_text_and_tokens.ipynb #0f535cf2
 class TextDataset(Dataset):
     "Windows of `context_length` token ids (inputs) with the next token of each position (targets)"
     def __init__(self, token_ids,  # a list or 1-D tensor of token ids
@@ -120,7 +120,7 @@ class TextDataset(Dataset):
         window = self.ids[start:start + self.context_length + 1]
         return window[:-1], window[1:]  # (context_length,), (context_length,)
 
-# %% ../nbs/00_text_and_tokens.ipynb #3d5cd779
+# %% ../nbs/00_text_and_tokens.ipynb #d60a21ce
 def split_tokens(ids,  # a list or 1-D tensor of token ids
                  val_frac:float=0.1,  # fraction of tokens, at the end, kept for validation
                 ):
@@ -129,7 +129,7 @@ def split_tokens(ids,  # a list or 1-D tensor of token ids
     n_train = int(len(ids) * (1 - val_frac))
     return ids[:n_train], ids[n_train:]
 
-# %% ../nbs/00_text_and_tokens.ipynb #c55a5bcb
+# %% ../nbs/00_text_and_tokens.ipynb #3e4625d0
 def create_dataloaders(text_or_ids,  # a text (str) to tokenize, or token ids (list or 1-D tensor)
                        context_length:int=256,  # tokens per example
                        batch_size:int=8,  # examples per batch

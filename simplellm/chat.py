@@ -112,7 +112,7 @@ def reply_pieces(model, tokenizer, text:str, settings:ChatSettings):
     new = out[0, min(idx.shape[1], model.cfg.context_length):].tolist()           # a prompt longer than the context is cropped
     yield tokenizer.decode(new[:new.index(eos)] if eos in new else new)
 
-# %% ../nbs/08_chat.ipynb #16fd9ed2
+# %% ../nbs/08_chat.ipynb #2a8b883c
 def chat_loop(model,                    # the model that writes the replies (None with a custom `reply_fn`)
               tokenizer,                # its tokenizer (tiktoken's GPT-2 encoding)
               settings:ChatSettings|None=None, # the starting settings (changed in place by the commands)
@@ -148,7 +148,7 @@ def chat_loop(model,                    # the model that writes the replies (Non
     if interactive: say('Bye!')
     return settings
 
-# %% ../nbs/08_chat.ipynb #765514a4
+# %% ../nbs/08_chat.ipynb #8d1aa1a5
 def one_line(e:BaseException) -> str:
     "The message of `e` on one line"
     return ' '.join(str(e.args[0] if isinstance(e, KeyError) and e.args else e).split()) or type(e).__name__

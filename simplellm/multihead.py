@@ -33,12 +33,12 @@ class MultiHeadAttentionWrapper(nn.Module):
 
 # %% ../nbs/02_multihead_attention.ipynb #eba654a1
 class MultiHeadAttention(nn.Module):
-    "Causal self-attention over all heads at once: one fused qkv projection, SDPA, an output projection"
+    "Causal self-attention over all heads at once: fused qkv projection, SDPA, output projection"
     def __init__(self,
-                 d_embed:int,   # size of the input and output embeddings
-                 num_heads:int, # heads, each of size d_embed // num_heads
-                 dropout:float=0.0, # dropout on the attention weights and on the output (training only)
-                 qkv_bias:bool=True, # biases in the fused query/key/value projection (GPT-2 has them)
+                 d_embed:int,        # size of the input and output embeddings
+                 num_heads:int,      # heads, each of size d_embed // num_heads
+                 dropout:float=0.0,  # dropout on the attention weights and the output (training)
+                 qkv_bias:bool=True, # biases in the fused qkv projection (GPT-2 has them)
                 ):
         super().__init__()
         if d_embed % num_heads:
@@ -48,36 +48,39 @@ class MultiHeadAttention(nn.Module):
         self.qkv = nn.Linear(d_embed, 3 * d_embed, bias=qkv_bias)
         self.proj = nn.Linear(d_embed, d_embed)
         self.resid_dropout = nn.Dropout(dropout)
-        self.keep_weights = False  # True: keep the attention map (B, H, T, past+T) in last_weights
+        self.keep_weights = False  # True: keep the map (B, H, T, past+T) in last_weights
         self.last_weights = None
 
-    def forward(self, x:torch.Tensor, # (B, T, d_embed)
-                cache:object|None=None, # a KV cache (lesson 07): keys and values of earlier tokens
-                layer:int=0, # which layer of `cache` is this one's
-               ) -> torch.Tensor: # (B, T, d_embed)
-        "Causal self-attention of `x` over all heads; with a `cache`, `x` holds only the new tokens"
+    def forward(self, x:torch.Tensor,      # (B, T, d_embed)
+                cache:object|None=None,    # a KV cache (lesson 07): earlier keys and values
+                layer:int=0,               # which layer of `cache` is this one's
+               ) -> torch.Tensor:          # (B, T, d_embed)
+        "Causal self-attention of `x` over all heads; with a `cache`, `x` holds only new tokens"
         B, T, C = x.shape
         H, hd = self.num_heads, self.head_dim
-        q, k, v = self.qkv(x).split(C, dim=2)                 # 3 x (B, T, C)
-        q = q.view(B, T, H, hd).transpose(1, 2)               # (B, H, T, hd)
-        k = k.view(B, T, H, hd).transpose(1, 2)               # (B, H, T, hd)
-        v = v.view(B, T, H, hd).transpose(1, 2)               # (B, H, T, hd)
+        q, k, v = self.qkv(x).split(C, dim=2)       # 3 x (B, T, C)
+        q = q.view(B, T, H, hd).transpose(1, 2)     # (B, H, T, hd)
+        k = k.view(B, T, H, hd).transpose(1, 2)     # (B, H, T, hd)
+        v = v.view(B, T, H, hd).transpose(1, 2)     # (B, H, T, hd)
         past = 0
-        if cache is not None:                                 # lesson 07
+        if cache is not None:                       # lesson 07
             past = cache.pos
-            k, v = cache.update(layer, k, v)                  # (B, H, past+T, hd)
+            k, v = cache.update(layer, k, v)        # (B, H, past+T, hd)
         p = self.dropout if self.training else 0.0
-        if self.keep_weights or (past and T > 1):             # query i sees keys j <= past + i
+        if self.keep_weights or (past and T > 1):   # query i sees keys j <= past + i
             causal = torch.ones(T, past + T, dtype=torch.bool, device=x.device).tril(past)
-        if self.keep_weights:                                 # explicit: matmul, mask, softmax; keep the map
-            att = (q @ k.transpose(-2, -1)) / math.sqrt(hd)   # (B, H, T, past+T)
+        if self.keep_weights:                       # explicit, and the map is kept
+            att = (q @ k.transpose(-2, -1)) / math.sqrt(hd)              # (B, H, T, past+T)
             att = att.masked_fill(~causal, float('-inf')).softmax(dim=-1)
             self.last_weights = att.detach()
-            y = F.dropout(att, p, self.training) @ v          # (B, H, T, hd)
-        elif past == 0: y = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True)
-        elif T == 1:    y = F.scaled_dot_product_attention(q, k, v, dropout_p=p)  # sees every cached token
-        else:           y = F.scaled_dot_product_attention(q, k, v, attn_mask=causal, dropout_p=p)
-        y = y.transpose(1, 2).contiguous().view(B, T, C)      # (B, T, C)
+            y = F.dropout(att, p, self.training) @ v                     # (B, H, T, hd)
+        elif past == 0:                             # training, or a first pass
+            y = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True)
+        elif T == 1:                                # one new token sees the whole cache
+            y = F.scaled_dot_product_attention(q, k, v, dropout_p=p)
+        else:
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=causal, dropout_p=p)
+        y = y.transpose(1, 2).contiguous().view(B, T, C)                 # (B, T, C)
         return self.resid_dropout(self.proj(y))
 
 # %% ../nbs/02_multihead_attention.ipynb #d7843af0

@@ -1,74 +1,108 @@
-"""Benchmark 1: validation perplexity on The Verdict in about a minute of CPU training, with the defaults of
-`simplellm train --data the-verdict`, next to the seed's configuration trained the seed's way, measured in the same run.
+"""Benchmark 1: The Verdict with the defaults of `simplellm train`, measured the way a reader of LLMs-from-scratch would.
 
-    python benchmarks/train_verdict.py                # defaults + the seed's config (10 epochs)
-    python benchmarks/train_verdict.py --quick        # a 10-second smoke run of each
-    python benchmarks/train_verdict.py --sweep        # the small sweep that chose the defaults (~15 runs, ~1 min each)
-    python benchmarks/train_verdict.py --lr 3e-3 ...  # any TrainConfig flag changes the "defaults" run
+    python benchmarks/train_verdict.py                          # `simplellm train` with its defaults, seeds 123 1 2
+    python benchmarks/train_verdict.py --seeds 123              # one seed
+    python benchmarks/train_verdict.py -- --lr 2e-3             # anything after -- is passed on to `simplellm train`
+    python benchmarks/train_verdict.py --inproc lr=2e-3 epochs=12   # in-process runs of train(TrainConfig(...)) with
+                                                                # these field changes (the search; no start-up cost)
 
-Val PPL is exp(mean cross-entropy) over non-overlapping windows of the training context on the last 10% of the tokens.
+The target: validation perplexity <= 350 with the whole command done in <= 60 s on 2 cores.
+
+How the perplexity is measured (`book_val_ppl`): the last 10% of the CHARACTERS of the text, tokenized on their own,
+cut into non-overlapping windows of the model's context (full windows only, as the book's data loader makes them),
+mean cross-entropy over every position, exp. This is not the trainer's own validation split, which is the last 10%
+of the TOKENS of the whole text: on The Verdict the last 2,048 characters tokenize to 534 tokens, not 515, so the
+book's split starts ~19 tokens inside the trainer's training split and their scored tokens differ at both ends.
+Both figures are printed; the target is on the book's.
+
+Times: the whole command's wall time and its CPU time (user + sys of the process). On a machine shared with other
+jobs the wall time is inflated; (user + sys) / 2 approximates the wall time on 2 idle cores, slightly
+over-estimating it (threads spin while they wait for a core). Results go to train_verdict.json beside this script.
 """
-import argparse, json, math, os, sys, tempfile, time
-import torch
-from simplellm.training import TrainConfig, add_train_args, config_from_args, train
+import argparse, json, math, os, resource, subprocess, sys, tempfile, time
+import torch, torch.nn.functional as F
+from simplellm.data import ENDOFTEXT, get_tokenizer, load_text
+from simplellm.model import SimpleLLM
+from simplellm.training import TrainConfig, train
 
-SEED_CONFIG = dict(model='tiny', lr=3e-4, stride=None, label_smoothing=0.0, epochs=10, batch_size=8, warmup_steps=0, min_lr_ratio=1.0, weight_decay=0.1,
-                   early_stopping_patience=None, keep_best=False, precision='fp32')  # the seed: constant lr, no early stopping
-PUBLISHED = [('seed project (tiny, 10 epochs)', 2874, 0.0361, None), ('LLMs-from-scratch ch. 5 (124M, 10 epochs)', 600, None, 460)]
+TARGET_PPL, TARGET_S = 350.0, 60.0
+HERE = os.path.dirname(os.path.abspath(__file__))
 
-# the sweep that chose the defaults: each run changes the defaults by these fields, and trains for as many
-# steps as fit in --cpu-budget seconds of process CPU time (measured on a 3-step probe), so that runs are
-# compared at equal compute even on a busy machine (on 2 idle cores, wall time is about CPU time / 2)
-SWEEP = [dict(), dict(d_embed=64), dict(d_embed=256), dict(num_layers=1), dict(stride=32), dict(stride=128),
-         dict(lr=6e-3), dict(lr=1e-3), dict(dropout=0.0), dict(dropout=0.2), dict(label_smoothing=0.0), dict(label_smoothing=0.2),
-         dict(context_length=64), dict(context_length=256), dict(weight_decay=0.5), dict(model='tiny')]
+@torch.no_grad()
+def book_val_ppl(model, text:str, val_frac:float=0.1) -> tuple:
+    "(perplexity, scored tokens) of `model` on the last `val_frac` of the characters of `text`, tokenized on their own, in non-overlapping windows of the model's context"
+    ids = torch.tensor(get_tokenizer().encode(text[int(len(text) * (1 - val_frac)):], allowed_special={ENDOFTEXT}))
+    T = model.cfg.context_length
+    n = (len(ids) - 1) // T                      # full windows: inputs ids[iT:(i+1)T], targets one token later
+    if n < 1: raise ValueError(f"The validation text has {len(ids)} tokens, fewer than one window of {T + 1}")
+    x, y = ids[:n * T].view(n, T), ids[1:n * T + 1].view(n, T)   # (n, T) each
+    was = model.training; model.eval()
+    loss = F.cross_entropy(model(x).float().flatten(0, 1), y.flatten())
+    model.train(was)
+    return math.exp(loss.item()), y.numel()
 
-def cpu_s(): return time.process_time()
-
-def steps_for(cfg:TrainConfig, budget:float) -> int:
-    "How many steps of cfg fit in `budget` CPU seconds, from a 3-step probe"
-    from simplellm.training import Trainer
-    t = Trainer(TrainConfig(**{**cfg.__dict__, 'ckpt_dir': None, 'progress': False, 'max_steps': 100}))
-    t._train_step(); c0 = cpu_s()
-    for _ in range(3): t._train_step()
-    return max(1, int(budget / ((cpu_s() - c0) / 3)))
-
-def run(cfg:TrainConfig, label:str) -> dict:
-    "Train with cfg in a temporary checkpoint folder; the best evaluation and the wall time"
+def run_command(args:list, seed:int, text:str) -> dict:
+    "Run `simplellm train [args] --seed S` in a fresh folder; the book's perplexity of the model it leaves, and its times"
     with tempfile.TemporaryDirectory() as d:
-        t0, c0 = time.perf_counter(), cpu_s()
-        t = train(cfg, ckpt_dir=d, progress=False, sample_tokens=0)
-        wall, cpu = time.perf_counter() - t0, cpu_s() - c0
-        recs = [json.loads(l) for l in open(os.path.join(d, 'metrics.jsonl'))]
+        cmd = [sys.executable, '-m', 'simplellm.cli', 'train', '--ckpt-dir', d, '--seed', str(seed), *args]
+        r0, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        wall, r1 = time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_CHILDREN)
+        if p.returncode: sys.exit(f"{' '.join(cmd)} failed:\n{p.stderr[-2000:]}")
+        recs = [json.loads(l) for l in open(os.path.join(d, 'metrics.jsonl')) if l.strip()]
+        model = SimpleLLM.from_pretrained(d)
+        ppl, n = book_val_ppl(model, text)
     best = min(recs, key=lambda r: r['val_loss'])
-    res = dict(label=label, val_ppl=best['val_ppl'], val_acc=best['val_acc'], best_step=best['step'], steps=t.step,
-               train_s=t.elapsed_s, wall_s=wall, cpu_s=cpu, params=t.model.num_params(), stopped_early=t.stopped_early)
-    print(f"{label:<45} val ppl {res['val_ppl']:8.1f}  acc {res['val_acc']:6.2%}  best at step {res['best_step']:>4}/{res['steps']:<4} "
-          f"train {res['train_s']:5.1f}s  wall {res['wall_s']:5.1f}s  cpu {res['cpu_s']:5.1f}s  {res['params']/1e6:.1f}M params", flush=True)
-    return res
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    return dict(kind='command', args=args, seed=seed, book_ppl=ppl, book_tokens=n, trainer_ppl=best['val_ppl'], trainer_acc=best['val_acc'],
+                best_step=best['step'], steps=recs[-1]['step'], train_s=recs[-1]['elapsed_s'], wall_s=wall, cpu_s=cpu)
+
+def run_inproc(over:dict, seed:int, text:str) -> dict:
+    "train(TrainConfig(**over, seed=seed)) in this process, writing nothing; the book's perplexity of the model it ends with"
+    cfg = TrainConfig(**{**over, 'seed': seed, 'ckpt_dir': None, 'progress': False, 'sample_tokens': 0})
+    c0, t0 = time.process_time(), time.perf_counter()
+    t = train(cfg)
+    cpu, wall = time.process_time() - c0, time.perf_counter() - t0
+    ppl, n = book_val_ppl(t.model, text)
+    best = min(t.metrics, key=lambda r: r['val_loss'])
+    return dict(kind='inproc', over=over, seed=seed, book_ppl=ppl, book_tokens=n, trainer_ppl=best['val_ppl'], trainer_acc=best['val_acc'],
+                best_step=best['step'], steps=t.step, train_s=t.elapsed_s, wall_s=wall, cpu_s=cpu, params=t.model.num_params())
+
+def show(r:dict):
+    what = ' '.join(r['args']) if r['kind'] == 'command' else ' '.join(f"{k}={v}" for k, v in r['over'].items())
+    print(f"{r['kind']:<7} seed {r['seed']:>4} {what or '(defaults)':<40} book ppl {r['book_ppl']:6.1f} (trainer's split {r['trainer_ppl']:6.1f}, "
+          f"acc {r['trainer_acc']:6.2%})  best step {r['best_step']:>3}/{r['steps']:<3}  wall {r['wall_s']:5.1f}s  cpu {r['cpu_s']:5.1f}s  "
+          f"~{r['cpu_s'] / 2:4.1f}s on 2 idle cores", flush=True)
+
+def value(s:str):
+    try: return json.loads(s)
+    except json.JSONDecodeError: return s
 
 if __name__ == '__main__':
-    p = add_train_args(argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
-    p.add_argument('--quick', action='store_true', help='10-second smoke runs')
-    p.add_argument('--sweep', action='store_true', help='run the sweep that chose the defaults')
-    p.add_argument('--no-seed', action='store_true', help='skip the seed-config baseline')
-    p.add_argument('--cpu-budget', type=float, default=100.0, help='sweep: CPU seconds per run')
-    args = p.parse_args()
-    base = config_from_args(args)
-    if args.quick: base = TrainConfig(**{**base.__dict__, 'max_time': 10.0})
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs", flush=True)
-    if args.sweep:
-        for over in SWEEP:
-            cfg = TrainConfig(**{**base.__dict__, **over})
-            n = steps_for(cfg, args.cpu_budget / (10 if args.quick else 1))
-            run(TrainConfig(**{**cfg.__dict__, 'max_steps': n, 'max_time': None}), 'defaults' + ''.join(f' {k}={v}' for k, v in over.items()))
-        sys.exit()
-    ours = run(base, 'defaults (simplellm train --data the-verdict)')
-    rows = [ours]
-    if not args.no_seed:
-        seed = run(TrainConfig(**{**base.__dict__, **SEED_CONFIG, **({'max_time': 10.0} if args.quick else {})}), 'seed config, seed recipe (10 epochs)')
-        rows.append(seed)
-        print(f"\nval PPL ratio seed/defaults, same run: {seed['val_ppl'] / ours['val_ppl']:.2f}x; wall-time ratio {seed['wall_s'] / ours['wall_s']:.2f}x")
-    print("\npublished figures (not measured here):")
-    for name, ppl, acc, secs in PUBLISHED: print(f"  {name:<45} val ppl {ppl:>6}" + (f"  acc {acc:.2%}" if acc else '') + (f"  ~{secs} s" if secs else ''))
-    print(f"\ntarget: val PPL <= 350 within 60 s: {'met' if ours['val_ppl'] <= 350 and ours['wall_s'] <= 60 else 'NOT met'}")
+    argv = sys.argv[1:]
+    passthrough = argv[argv.index('--') + 1:] if '--' in argv else []
+    argv = argv[:argv.index('--')] if '--' in argv else argv
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--seeds', type=int, nargs='+', default=[123, 1, 2], help='seeds to run (123 is the default seed)')
+    p.add_argument('--inproc', nargs='*', metavar='FIELD=VALUE', help='in-process runs with these TrainConfig changes')
+    p.add_argument('--threads', type=int, default=None, help='torch threads (default: torch\'s; 1 is steadier on a busy machine)')
+    p.add_argument('--out', default=os.path.join(HERE, 'train_verdict.json'), help='results file (appended to)')
+    a = p.parse_args(argv)
+    if a.threads: torch.set_num_threads(a.threads)
+    text = load_text('the-verdict')
+    info = dict(torch=torch.__version__, threads=torch.get_num_threads(), cpus=os.cpu_count(), loadavg=os.getloadavg(), date=time.strftime('%Y-%m-%d %H:%M'))
+    print(f"torch {info['torch']}, {info['threads']} threads, {info['cpus']} CPUs, load average {info['loadavg'][0]:.1f}", flush=True)
+    rows = []
+    for seed in a.seeds:
+        if a.inproc is not None: r = run_inproc({k: value(v) for k, v in (kv.split('=', 1) for kv in a.inproc)}, seed, text)
+        else: r = run_command(passthrough, seed, text)
+        show(r); rows.append(r)
+    ppls, cpus, walls = [r['book_ppl'] for r in rows], [r['cpu_s'] for r in rows], [r['wall_s'] for r in rows]
+    print(f"\nbook ppl over {len(rows)} seed(s): mean {sum(ppls) / len(ppls):.1f}, worst {max(ppls):.1f}; "
+          f"wall {max(walls):.1f}s at most; cpu {max(cpus):.1f}s at most (~{max(cpus) / 2:.1f}s on 2 idle cores)")
+    if a.inproc is None:
+        ok = max(ppls) <= TARGET_PPL and max(cpus) / 2 <= TARGET_S
+        print(f"target: book ppl <= {TARGET_PPL:.0f} for every seed, command <= {TARGET_S:.0f}s on 2 idle cores: {'met' if ok else 'NOT met'}")
+    old = json.load(open(a.out)) if os.path.exists(a.out) else []
+    json.dump(old + [dict(info, runs=rows)], open(a.out, 'w'), indent=1)
+    print('results appended to', a.out)

@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['config_to_hf', 'config_from_hf', 'state_dict_to_hf', 'state_dict_from_hf', 'hub_folder', 'resolve_model']
 
-# %% ../nbs/appendix/22_hf_interop.ipynb #18c1fb50
-import os, json, pickle, difflib, dataclasses, shutil, torch
+# %% ../nbs/appendix/22_hf_interop.ipynb #f23e047a
+import os, json, pickle, difflib, dataclasses, contextlib, shutil, torch, torch.nn as nn
 from pathlib import Path
 from fastcore.basics import patch
 from .model import ModelConfig, SimpleLLM
@@ -79,7 +79,7 @@ def state_dict_to_hf(model):
         out[theirs] = t.contiguous()
     return out
 
-# %% ../nbs/appendix/22_hf_interop.ipynb #dc31a813
+# %% ../nbs/appendix/22_hf_interop.ipynb #5d8cd466
 def _hub_names(sd:dict):
     "`sd` with every key in the `transformer.`-prefixed form, less the causal-mask buffers"
     return {(k if k.startswith(('transformer.', 'lm_head.')) else 'transformer.' + k): v for k, v in sd.items() if not k.endswith(_HF_IGNORED)}
@@ -100,8 +100,8 @@ def state_dict_from_hf(sd:dict, cfg:ModelConfig):
         names = names[:-1]
     expected = {theirs for _, theirs in names}
     missing, unexpected = sorted(expected - set(sd)), sorted(set(sd) - expected)
-    if missing: raise KeyError(f"Checkpoint is missing {len(missing)} weight(s), first: {missing[0]!r} (does it belong to another config?)")
-    if unexpected: raise KeyError(f"Checkpoint has {len(unexpected)} unexpected weight(s), first: {unexpected[0]!r} (does it belong to another config?)")
+    if missing: raise ValueError(f"Checkpoint is missing {len(missing)} weight(s), first: {missing[0]!r} (does it belong to another config?)")
+    if unexpected: raise ValueError(f"Checkpoint has {len(unexpected)} unexpected weight(s), first: {unexpected[0]!r} (does it belong to another config?)")
     return {ours: (sd[theirs].t() if theirs.endswith(_CONV1D) else sd[theirs]) for ours, theirs in names}
 
 # %% ../nbs/appendix/22_hf_interop.ipynb #8e6f20e0
@@ -127,7 +127,7 @@ def _load_weights(folder:Path):
         except Exception as e: raise ValueError(f"Could not read the weights in {pt}: the file is corrupted or not a checkpoint") from None
     raise FileNotFoundError(f"{folder} has no model.safetensors or pytorch_model.bin: copy the weights next to config.json")
 
-# %% ../nbs/appendix/22_hf_interop.ipynb #0616a6c6
+# %% ../nbs/appendix/22_hf_interop.ipynb #f03626bb
 _DTYPES = {'fp32': torch.float32, 'bf16': torch.bfloat16, 'int8': torch.bfloat16}  # int8: loaded in bf16, then quantized
 
 def _untie_if_needed(raw:dict, cfg:ModelConfig):
@@ -138,9 +138,19 @@ def _untie_if_needed(raw:dict, cfg:ModelConfig):
         return dataclasses.replace(cfg, tie_weights=False)
     return cfg
 
+@contextlib.contextmanager
+def _no_init():
+    "`torch.nn.init`'s initialisers as no-ops, as HF's `no_init_weights` does: `nn.Embedding` fills itself even on meta, and there `normal_` first imports torch._dynamo (seconds)"
+    saved = {n: f for n, f in vars(nn.init).items() if n.endswith('_') and not n.startswith('_') and callable(f)}
+    try:
+        for n in saved: setattr(nn.init, n, lambda tensor, *args, **kwargs: tensor)
+        yield
+    finally:
+        for n, f in saved.items(): setattr(nn.init, n, f)
+
 def _build_loaded(cfg:ModelConfig, sd:dict, dtype:torch.dtype, source:str):
     "A SimpleLLM of `cfg` whose parameters are the tensors of `sd` (our names), built on the meta device: no random init, no copy"
-    with torch.device('meta'): model = SimpleLLM(cfg)
+    with torch.device('meta'), _no_init(): model = SimpleLLM(cfg)
     own = model.state_dict()
     theirs = dict(_hf_names(cfg.num_layers))
     for k, v in sd.items():

@@ -16,23 +16,24 @@ from dataclasses import dataclass
 @dataclass
 class ChatSettings:
     "How the chat writes its replies; the slash commands change these fields"
-    temperature:float=0.8          # 0 always picks the likeliest token; higher is more varied
+    temperature:float=0.8          # 0: always the likeliest token; higher: more varied
     max_new_tokens:int=50          # tokens written per reply
-    top_k:int|None=40              # sample only among the k likeliest tokens (None: all of them)
-    top_p:float|None=None          # sample only among the likeliest tokens that make up p of the probability (None: all)
+    top_k:int|None=40              # sample among the k likeliest tokens (None: all)
+    top_p:float|None=None          # sample among the likeliest tokens making up p (None: all)
     repetition_penalty:float=1.0   # > 1 makes tokens already in the text less likely
-    num_beams:int=1                # > 1: beam search (deterministic; the reply comes when it is done)
-    seed:int|None=None             # a fixed seed: the same text with the same settings gets the same reply
+    num_beams:int=1                # > 1: beam search (deterministic, not streamed)
+    seed:int|None=None             # fixed: the same text and settings give the same reply
 
     def describe(self) -> str:
         "The settings on one line, as `/settings` shows them"
         off = lambda v: 'off' if v is None else v
-        return (f'temperature={self.temperature} tokens={self.max_new_tokens} top_k={off(self.top_k)} '
-                f'top_p={off(self.top_p)} penalty={self.repetition_penalty} beams={self.num_beams} seed={off(self.seed)}')
+        return (f'temperature={self.temperature} tokens={self.max_new_tokens} '
+                f'top_k={off(self.top_k)} top_p={off(self.top_p)} '
+                f'penalty={self.repetition_penalty} beams={self.num_beams} seed={off(self.seed)}')
 
 # %% ../nbs/08_chat.ipynb #78022513
 def number_in(kind:type, lo, hi, also:tuple=(), off:tuple|None=None):
-    "A checker of text typed by hand: a `kind` (int or float) from `lo` to `hi` (or in `also`); with `off`, the word off and the values in `off` give None"
+    "Check typed text: a `kind` from `lo` to `hi` (or in `also`); with `off`, the word off gives None"
     what = f"{'a whole number' if kind is int else 'a number'} from {lo} to {hi}"
     if also: what = f"{', '.join(map(str, also))}, or {what}"
     if off is not None: what += ' (or off)'
@@ -41,7 +42,8 @@ def number_in(kind:type, lo, hi, also:tuple=(), off:tuple|None=None):
         if off is not None and t in ('off', 'none'): return None
         try: v = kind(t)
         except (ValueError, OverflowError): v = None
-        if v is None or not (lo <= v <= hi or v in also): raise ValueError(f'expected {what}, got {text!r}')
+        if v is None or not (lo <= v <= hi or v in also):
+            raise ValueError(f'expected {what}, got {text!r}')
         return None if off is not None and v in off else v
     check.expected = what
     return check
@@ -57,12 +59,15 @@ seed_value = number_in(int, 0, 2**32 - 1, off=())             # off: a new rando
 
 # %% ../nbs/08_chat.ipynb #332ea66f
 CHAT_COMMANDS = {  # command: (ChatSettings field, value checker, example, what it does)
-    'temp':    ('temperature', temperature_value, '/temp 0.8', 'temperature: higher is more varied, 0 always picks the likeliest token'),
+    'temp':    ('temperature', temperature_value, '/temp 0.8',
+                'temperature: higher is more varied, 0 always picks the likeliest token'),
     'tokens':  ('max_new_tokens', tokens_value, '/tokens 100', 'how many tokens each reply writes'),
     'topk':    ('top_k', top_k_value, '/topk 30', 'sample among the k likeliest tokens (0 or off: all)'),
-    'topp':    ('top_p', top_p_value, '/topp 0.9', 'sample among the likeliest tokens that make up p of the probability (1 or off: all)'),
-    'penalty': ('repetition_penalty', penalty_value, '/penalty 1.2', 'repetition penalty: > 1 avoids repeating tokens'),
-    'beams':   ('num_beams', beams_value, '/beams 4', 'beam search with n beams: deterministic, ignores temp/topk/topp (1: sample)'),
+    'topp':    ('top_p', top_p_value, '/topp 0.9',
+                'sample among the likeliest tokens that make up p of the probability (1 or off: all)'),
+    'penalty': ('repetition_penalty', penalty_value, '/penalty 1.2', 'repetition penalty: > 1 avoids repeats'),
+    'beams':   ('num_beams', beams_value, '/beams 4',
+                'beam search with n beams: deterministic, ignores temp/topk/topp (1: sample)'),
     'seed':    ('seed', seed_value, '/seed 42', 'fix the seed: the same text gets the same reply (off: random)'),
 }
 QUIT_WORDS = ('quit', 'exit', '/quit', '/exit', '/q')
@@ -81,7 +86,7 @@ def chat_help() -> str:
 def handle_command(line:str,              # what the user typed, starting with `/`
                    settings:ChatSettings, # changed in place when the command sets a value
                   ) -> str:
-    "Run one slash command on `settings`; return the message to show (an error is a message too, never an exception)"
+    "Run a slash command on `settings`; return the message to show (errors too: it never raises)"
     name, _, value = line.strip().partition(' ')
     name, value = name.lstrip('/').lower(), value.strip()
     if name in ('help', 'h', '?'): return chat_help()
@@ -96,32 +101,32 @@ def handle_command(line:str,              # what the user typed, starting with `
 
 # %% ../nbs/08_chat.ipynb #c9838c21
 def reply_pieces(model, tokenizer, text:str, settings:ChatSettings):
-    "The model's continuation of `text`, in pieces as they are generated (beam search: one piece at the end)"
+    "The model's continuation of `text`, piece by piece (beam search: one piece at the end)"
     from simplellm.data import ENDOFTEXT
     from simplellm.sampling import generate, stream
     ids, eos = tokenizer.encode(text, allowed_special={ENDOFTEXT}), tokenizer.eot_token
     if settings.num_beams == 1:
-        yield from stream(model, ids, settings.max_new_tokens, tokenizer=tokenizer, temperature=settings.temperature,
-                          top_k=settings.top_k, top_p=settings.top_p, repetition_penalty=settings.repetition_penalty,
-                          eos_id=eos, generator=settings.seed)
+        yield from stream(model, ids, settings.max_new_tokens, tokenizer=tokenizer, eos_id=eos,
+                          temperature=settings.temperature, top_k=settings.top_k, top_p=settings.top_p,
+                          repetition_penalty=settings.repetition_penalty, generator=settings.seed)
         return
     import torch
-    idx = torch.tensor([ids])                                                      # (1, T)
+    idx = torch.tensor([ids])                                    # (1, T)
     out = generate(model, idx, settings.max_new_tokens, num_beams=settings.num_beams,
                    repetition_penalty=settings.repetition_penalty, eos_id=eos)
-    new = out[0, min(idx.shape[1], model.cfg.context_length):].tolist()           # a prompt longer than the context is cropped
+    new = out[0, min(idx.shape[1], model.cfg.context_length):].tolist()  # (a long prompt is cropped)
     yield tokenizer.decode(new[:new.index(eos)] if eos in new else new)
 
-# %% ../nbs/08_chat.ipynb #2a8b883c
-def chat_loop(model,                    # the model that writes the replies (None with a custom `reply_fn`)
-              tokenizer,                # its tokenizer (tiktoken's GPT-2 encoding)
-              settings:ChatSettings|None=None, # the starting settings (changed in place by the commands)
-              input_fn=input,           # `input_fn(prompt)` returns a line, raises EOFError at the end
-              output:io.TextIOBase|None=None, # where replies and messages go (default: stdout)
-              interactive:bool|None=None, # show prompts (default: when stdin is a terminal)
-              reply_fn:Callable|None=None, # `reply_fn(text, settings)` yields the reply's pieces (default: the model's)
+# %% ../nbs/08_chat.ipynb #c493069b
+def chat_loop(model,                           # writes the replies (None with a custom `reply_fn`)
+              tokenizer,                       # its tokenizer (tiktoken's GPT-2 encoding)
+              settings:ChatSettings|None=None, # the starting settings, changed by the commands
+              input_fn=input,                  # returns a line; raises EOFError at the end
+              output:io.TextIOBase|None=None,  # where replies go (default: stdout)
+              interactive:bool|None=None,      # show prompts (default: when stdin is a terminal)
+              reply_fn:Callable|None=None,     # `reply_fn(text, settings)` yields a reply's pieces
              ) -> ChatSettings:
-    "Read lines until quit or the end of the input: run the slash commands, stream the model's continuation of everything else"
+    "Read lines until quit or the end: run the slash commands, stream a reply to the rest"
     settings = settings if settings is not None else ChatSettings()
     output = output or sys.stdout
     if interactive is None: interactive = sys.stdin.isatty()
@@ -130,19 +135,21 @@ def chat_loop(model,                    # the model that writes the replies (Non
     last = None                                     # the last prompt and its reply, for /attention
     while True:
         try: line = input_fn('you> ' if interactive else '').strip()
-        except (EOFError, KeyboardInterrupt):       # Ctrl-D, Ctrl-C at the prompt, or the end of piped input
+        except (EOFError, KeyboardInterrupt):       # Ctrl-D, Ctrl-C, or the end of piped input
             if interactive: say('')
             break
         if not line: continue
         if line.lower() in QUIT_WORDS: break
-        if line.lower().split()[0] == '/attention': say(attention_command(model, tokenizer, last, line)); continue
+        if line.lower().split()[0] == '/attention':
+            say(attention_command(model, tokenizer, last, line)); continue
         if line.startswith('/'): say(handle_command(line, settings)); continue
         output.write(line); output.flush()
         reply = []
         try:
-            for piece in reply_fn(line, settings): reply.append(piece); output.write(piece); output.flush()
-        except KeyboardInterrupt: output.write(' [stopped]')                # Ctrl-C stops this reply, not the chat
-        except Exception as e: output.write(f' [the reply failed: {one_line(e)}]')  # so does an error
+            for piece in reply_fn(line, settings):
+                reply.append(piece); output.write(piece); output.flush()
+        except KeyboardInterrupt: output.write(' [stopped]')         # Ctrl-C stops the reply
+        except Exception as e: output.write(f' [the reply failed: {one_line(e)}]')
         last = line + ''.join(reply)
         say('')
     if interactive: say('Bye!')
@@ -154,14 +161,16 @@ def one_line(e:BaseException) -> str:
     return ' '.join(str(e.args[0] if isinstance(e, KeyError) and e.args else e).split()) or type(e).__name__
 
 def attention_command(model, tokenizer, text:str|None, line:str) -> str:
-    "What `/attention [LAYER [HEAD]]` shows: the attention of `text` (the last prompt and reply), from `simplellm.explorer`"
+    "What `/attention [LAYER [HEAD]]` shows: the attention over `text`, the last prompt and reply"
     if model is None: return '/attention needs a model'
     if not text: return '/attention shows the attention of the last reply: type some text first'
     args = line.split()[1:]
     try:
-        if len(args) > 2 or not all(a.isdigit() for a in args): raise ValueError(f'expected /attention, /attention LAYER or /attention LAYER HEAD, got {line!r}')
+        if len(args) > 2 or not all(a.isdigit() for a in args):
+            raise ValueError(f'expected /attention, /attention LAYER or /attention LAYER HEAD, got {line!r}')
         layer, head = (list(map(int, args)) + [None, None])[:2]
         from simplellm.explorer import attention_report
         import shutil
-        return attention_report(model, text, layer=layer, head=head, width=shutil.get_terminal_size().columns, tokenizer=tokenizer)
+        return attention_report(model, text, layer=layer, head=head, tokenizer=tokenizer,
+                                width=shutil.get_terminal_size().columns)
     except Exception as e: return f'/attention: {one_line(e)}'

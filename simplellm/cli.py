@@ -467,7 +467,8 @@ def _as_flags(msg:str) -> str:
     names = {f.name for f in fields(__import__('simplellm.training', fromlist=['TrainConfig']).TrainConfig)}
     msg = re.sub(r'\b(\w+)=True\b', lambda m: _flag(m[1]) if m[1] in names else m[0], msg)
     msg = re.sub(r'\b(\w+)=(\S+)', lambda m: f'{_flag(m[1])} {m[2]}' if m[1] in names else m[0], msg)
-    return re.sub(r'(?<![\w/.-])([a-z]+(?:_[a-z0-9]+)+)\b', lambda m: _flag(m[1]) if m[1] in names else m[0], msg)  # d_embed -> --d-embed
+    msg = re.sub(r'(?<![\w/.-])([a-z]+(?:_[a-z0-9]+)+)\b', lambda m: _flag(m[1]) if m[1] in names else m[0], msg)  # d_embed -> --d-embed
+    return re.sub(r'(--[\w-]+)(?: \(\1\)|, \1\b)', r'\1', msg)   # 'resume=True, --resume' became '--resume, --resume': once is enough
 
 def error_message(e:BaseException) -> str:
     "One line that explains `e` to a user"

@@ -19,11 +19,11 @@ Times: the whole command's wall time and its CPU time (user + sys of the process
 jobs the wall time is inflated; (user + sys) / 2 approximates the wall time on 2 idle cores, slightly
 over-estimating it (threads spin while they wait for a core). Results go to train_verdict.json beside this script.
 """
-import argparse, json, math, os, resource, subprocess, sys, tempfile, time
+import argparse, dataclasses, json, math, os, resource, subprocess, sys, tempfile, time
 import torch, torch.nn.functional as F
 from simplellm.data import ENDOFTEXT, get_tokenizer, load_text
 from simplellm.model import SimpleLLM
-from simplellm.training import TrainConfig, train
+from simplellm.training import TrainConfig, Trainer
 
 TARGET_PPL, TARGET_S = 350.0, 60.0
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -58,10 +58,14 @@ def run_command(args:list, seed:int, text:str) -> dict:
                 best_step=best['step'], steps=recs[-1]['step'], train_s=recs[-1]['elapsed_s'], wall_s=wall, cpu_s=cpu)
 
 def run_inproc(over:dict, seed:int, text:str) -> dict:
-    "train(TrainConfig(**over, seed=seed)) in this process, writing nothing; the book's perplexity of the model it ends with"
-    cfg = TrainConfig(**{**over, 'seed': seed, 'ckpt_dir': None, 'progress': False, 'sample_tokens': 0})
+    "Train with TrainConfig(**over, seed=seed) in this process, writing nothing; the book's perplexity of the model it ends with. Keys of ModelConfig that TrainConfig lacks (tie_weights, qkv_bias) change the model"
+    tfields = {f.name for f in dataclasses.fields(TrainConfig)}
+    cfg = TrainConfig(**{**{k: v for k, v in over.items() if k in tfields}, 'seed': seed, 'ckpt_dir': None, 'progress': False, 'sample_tokens': 0})
+    mover = {k: v for k, v in over.items() if k not in tfields}
     c0, t0 = time.process_time(), time.perf_counter()
-    t = train(cfg)
+    torch.manual_seed(seed)   # as the Trainer seeds its own model
+    t = Trainer(cfg, model=SimpleLLM(dataclasses.replace(cfg.model_config(), **mover)) if mover else None)
+    t.fit()
     cpu, wall = time.process_time() - c0, time.perf_counter() - t0
     ppl, n = book_val_ppl(t.model, text)
     best = min(t.metrics, key=lambda r: r['val_loss'])

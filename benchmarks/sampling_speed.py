@@ -7,8 +7,10 @@ Prints tokens/s and the ratios; `--json PATH` also writes them (the notebook's p
     python benchmarks/sampling_speed.py              # the full run: 200 new tokens, best of 3
     python benchmarks/sampling_speed.py --quick      # smoke run: small model shape, 20 tokens, 1 repeat
 """
-import argparse, json, platform, tempfile, time, warnings
+import argparse, json, platform, sys, tempfile, time, warnings
+from pathlib import Path
 import torch
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's simplellm, not another installed copy
 
 def build(args):
     "The same random weights as a SimpleLLM and as an HF GPT2LMHeadModel"

@@ -256,11 +256,16 @@ def _quantizer():
     except ImportError: raise ValueError("dtype='int8' needs simplellm.quant.quantize_int8, which this installation lacks: load with dtype='bf16' or 'fp32'") from None
     return quantize_int8
 
-# %% ../nbs/appendix/22_hf_interop.ipynb #0d8f2b9d
+# %% ../nbs/appendix/22_hf_interop.ipynb #c7828f97
 def _write_failed(e:Exception):
     "Whether `e` is the file system refusing a write (full disk, quota, read-only, I/O error), as raised by Python, torch or safetensors"
     if isinstance(e, OSError): return e.errno is not None
     return any(k in str(e) for k in ('inline_container', 'PytorchStreamWriter', 'No space left', 'IoError'))
+
+def _umask():
+    "The process's umask, read without changing it (Linux); 0o022 elsewhere"
+    try: return int(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('Umask:')), 8)
+    except (OSError, StopIteration, ValueError): return 0o022
 
 def _atomic_write(path:Path, write):
     "Call `write(tmp_path)`, then rename the temporary file onto `path`: readers never see half a file"
@@ -268,6 +273,7 @@ def _atomic_write(path:Path, write):
     tmp = path.with_name(f'.{path.name}.tmp')
     try:
         write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())   # the mode a plain open() gives (safetensors writes 0600 files)
         os.replace(tmp, path)
     except Exception as e:
         if not _write_failed(e): raise

@@ -8,7 +8,7 @@ __all__ = ['MODEL_FILES', 'RESUMABLE', 'disk_errors', 'atomic_write', 'stop_sign
            'check_resume_changes', 'save_model', 'save_training_state', 'load_training_state', 'read_metrics',
            'write_metrics', 'append_metrics']
 
-# %% ../nbs/appendix/25_checkpoints.ipynb #5979f635
+# %% ../nbs/appendix/25_checkpoints.ipynb #f14c1eb1
 import os, json, errno, random, signal, threading, contextlib, warnings
 from dataclasses import asdict
 from pathlib import Path
@@ -17,7 +17,7 @@ from filelock import FileLock, Timeout
 from .model import SimpleLLM
 from .distributed import gather_objects
 
-# %% ../nbs/appendix/25_checkpoints.ipynb #198f527d
+# %% ../nbs/appendix/25_checkpoints.ipynb #c3dc63a3
 def _is_disk_full(e:BaseException) -> bool:
     "Whether an exception raised while writing says the disk (or a size limit) is full"
     if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EFBIG, getattr(errno, 'EDQUOT', 122)): return True
@@ -44,7 +44,7 @@ def atomic_write(path,   # the file to (re)write
     finally:
         if tmp.exists(): tmp.unlink()
 
-# %% ../nbs/appendix/25_checkpoints.ipynb #8600acd2
+# %% ../nbs/appendix/25_checkpoints.ipynb #73031527
 @contextlib.contextmanager
 def stop_signals(request_stop): # called with 'SIGINT' or 'SIGTERM' on the first signal
     "While inside: the first Ctrl-C (SIGINT) or SIGTERM calls `request_stop(name)`, for the loop to stop between steps; a second one interrupts at once"
@@ -67,7 +67,7 @@ def signals_held(request_stop): # called with the signal's name when one arrives
     finally:
         for s, h in old.items(): signal.signal(s, h)
 
-# %% ../nbs/appendix/25_checkpoints.ipynb #f58a0ae5
+# %% ../nbs/appendix/25_checkpoints.ipynb #1578bc47
 MODEL_FILES = ('config.json', 'model.safetensors', 'pytorch_model.bin')
 
 def lock_run(folder:Path) -> FileLock:
@@ -112,7 +112,7 @@ def close_run(lock:FileLock|None, remove_folder:Path|None=None):
     if remove_folder is not None and {p.name for p in remove_folder.iterdir()} <= {'.lock'}:
         (remove_folder/'.lock').unlink(missing_ok=True); remove_folder.rmdir()
 
-# %% ../nbs/appendix/25_checkpoints.ipynb #3d11cd8a
+# %% ../nbs/appendix/25_checkpoints.ipynb #91fa9a6d
 def rng_state() -> dict:
     "The random number generators' states, as tensors and plain Python values (loadable with weights_only=True)"
     np_state = np.random.get_state()
@@ -134,7 +134,7 @@ def state_dict_cpu(model:torch.nn.Module) -> dict:
     "A copy of the model's weights on the CPU"
     return {k: v.detach().to('cpu', copy=True) for k, v in model.state_dict().items()}
 
-# %% ../nbs/appendix/25_checkpoints.ipynb #dae72cf9
+# %% ../nbs/appendix/25_checkpoints.ipynb #bc04921b
 # TrainConfig fields a resumed run may change; the others decide the model, the data order or the optimisation
 RESUMABLE = ('max_steps', 'epochs', 'max_time', 'eval_every', 'early_stopping_patience', 'keep_best', 'sample_prompt', 'sample_tokens',
              'save_every', 'resume', 'overwrite', 'ckpt_dir', 'tensorboard', 'progress', 'device', 'precision', 'compile', 'loss_chunk')
@@ -148,7 +148,7 @@ def check_resume_changes(saved:dict, # the TrainConfig fields the checkpoint was
                               f"A resume may change only {', '.join(k for k in RESUMABLE if k not in ('resume', 'overwrite'))}; "
                               "to change the others start a new run (another ckpt_dir)")
 
-# %% ../nbs/appendix/25_checkpoints.ipynb #0b027edc
+# %% ../nbs/appendix/25_checkpoints.ipynb #66b9c24a
 def save_model(model, folder:Path, request_stop=lambda name: None):
     "`model.save_pretrained(folder)` with stop signals held and a full disk reported in one line"
     with signals_held(request_stop), disk_errors(folder/'model.safetensors'): model.save_pretrained(folder)
@@ -169,7 +169,7 @@ def save_training_state(trainer):
         atomic_write(t.ckpt_dir/'training_state.pt', lambda p: torch.save(state, p))
     if t.best_step is None: save_model(t.model, t.ckpt_dir, t._request_stop)   # no evaluation yet: the latest weights are the best we have
 
-# %% ../nbs/appendix/25_checkpoints.ipynb #368537a2
+# %% ../nbs/appendix/25_checkpoints.ipynb #7fb6fd57
 def load_training_state(trainer):
     "Restore a trainer's model, optimizer, schedule, data position and RNG states from `ckpt_dir/training_state.pt`, after checking it fits"
     t = trainer; f = t.ckpt_dir/'training_state.pt'
@@ -194,7 +194,7 @@ def load_training_state(trainer):
     t.metrics = [m for m in read_metrics(t.ckpt_dir) if m['step'] <= t.step]
     if t.is_main: write_metrics(t.ckpt_dir, t.metrics)   # forget evaluations made after the checkpoint
 
-# %% ../nbs/appendix/25_checkpoints.ipynb #6fc4caeb
+# %% ../nbs/appendix/25_checkpoints.ipynb #3cd8071f
 def read_metrics(path) -> list: # a metrics.jsonl file or a checkpoint folder
     "The records of `metrics.jsonl`: a torn last line (a kill or a full disk while appending) is skipped with a warning; another bad line is an error naming the file and line"
     f = Path(path); f = f/'metrics.jsonl' if f.is_dir() else f

@@ -185,6 +185,26 @@ def _not_cached(name:str, revision:str|None, what:str):
             f"{how}, or pass a folder")
 
 # %% ../nbs/appendix/22_hf_interop.ipynb #09c4d7bd
+def _hub_reachable(timeout:float=3.0) -> bool:
+    "Whether the HF hub's host answers a TCP connection (always False with HF_HUB_OFFLINE=1)"
+    import socket
+    from urllib.parse import urlsplit
+    from huggingface_hub import constants
+    if constants.HF_HUB_OFFLINE: return False
+    url = urlsplit(constants.ENDPOINT)
+    try:
+        with socket.create_connection((url.hostname, url.port or (443 if url.scheme == 'https' else 80)), timeout=timeout): return True
+    except OSError: return False
+
+@contextlib.contextmanager
+def _quiet_hub():
+    "huggingface_hub's retry warnings off (its download progress bars stay): a failure is reported in one line by the caller"
+    from huggingface_hub.utils import logging as hf_logging
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try: yield
+    finally: hf_logging.set_verbosity(level)
+
 def hub_folder(repo_id:str,                # a hub model id, e.g. `gpt2` or `openai-community/gpt2-medium`
                revision:str|None=None,     # a branch, tag or commit; default: the repository's main branch
                check=config_from_hf):      # called on the config dict before any weights are fetched
@@ -192,8 +212,10 @@ def hub_folder(repo_id:str,                # a hub model id, e.g. `gpt2` or `ope
     from huggingface_hub import hf_hub_download
     from huggingface_hub.errors import (LocalEntryNotFoundError, EntryNotFoundError, RepositoryNotFoundError,
                                         RevisionNotFoundError, HFValidationError)
+    offline = not _hub_reachable()   # no network: read the cache at once, instead of minutes of retries
     def get(filename):
-        try: return Path(hf_hub_download(repo_id, filename, revision=revision))
+        try:
+            with _quiet_hub(): return Path(hf_hub_download(repo_id, filename, revision=revision, local_files_only=offline))
         except HFValidationError: raise FileNotFoundError(f"No model folder at {repo_id}, and {repo_id!r} is not a valid hub model id either") from None
         except RepositoryNotFoundError: raise ValueError(f"No model {repo_id!r} on the HF hub{_did_you_mean(repo_id)}: check the name, or log in for a private one") from None
         except RevisionNotFoundError: raise ValueError(f"Hub model {repo_id!r} has no revision {revision!r}: use a branch, tag or commit it has") from None

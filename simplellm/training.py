@@ -4,10 +4,9 @@
 
 # %% auto #0
 __all__ = ['SAVE_INTERVAL_S', 'GUIDE', 'load_tokens', 'train_step', 'estimate_loss', 'continue_text', 'simple_fit', 'TrainConfig',
-           'WarmupCosineScheduler', 'configure_optimizer', 'accumulate_gradients', 'Trainer', 'train', 'plot_losses',
-           'add_train_args', 'config_from_args', 'main']
+           'WarmupCosineScheduler', 'configure_optimizer', 'accumulate_gradients', 'Trainer', 'train', 'plot_losses']
 
-# %% ../nbs/06_training.ipynb #46135c30
+# %% ../nbs/06_training.ipynb #7d56bc77
 import os, sys, math, json, time, types, typing, dataclasses, contextlib
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
@@ -24,7 +23,7 @@ from .distributed import dist_info, wrap_ddp, mean_and_any
 from . import checkpoint as ckpt
 from .checkpoint import read_metrics, RESUMABLE
 
-# %% ../nbs/06_training.ipynb #11aa0a52
+# %% ../nbs/06_training.ipynb #53302cfb
 def load_tokens(data:str='the-verdict', # a data set name, a .txt file or a folder of .txt files
                 val_frac:float=0.1):    # fraction of the tokens, at the end, kept for validation
     "GPT-2 token ids of a data set, .txt file or folder, split into (train_ids, val_ids)"
@@ -33,7 +32,7 @@ def load_tokens(data:str='the-verdict', # a data set name, a .txt file or a fold
     ids = get_tokenizer().encode(load_text(data), allowed_special={ENDOFTEXT})
     return split_tokens(torch.tensor(ids), val_frac)
 
-# %% ../nbs/06_training.ipynb #3e6f5bf9
+# %% ../nbs/06_training.ipynb #df445d28
 def train_step(model, optimizer, x, y) -> float:
     "One step of gradient descent on a batch (x, y): loss, gradients, update; returns the loss"
     model.train()
@@ -51,7 +50,7 @@ def estimate_loss(model, ds:TextDataset, batch_size:int=8) -> float:
     total = sum(F.cross_entropy(model(x).flatten(0, 1), y.flatten(), reduction='sum') for x, y in DataLoader(ds, batch_size))
     return (total / (len(ds) * ds.context_length)).item()
 
-# %% ../nbs/06_training.ipynb #f2e49ff5
+# %% ../nbs/06_training.ipynb #5e5127de
 def continue_text(model, prompt:str, n:int=20) -> str:
     "`prompt` continued by `n` greedy tokens"
     ids = torch.tensor([get_tokenizer().encode(prompt)])                       # (1, T)
@@ -67,7 +66,7 @@ def simple_fit(model, train_ds, val_ds, epochs:int=4, lr:float=2e-3, batch_size:
         print(f"epoch {epoch}: train {history[-1]['train_loss']:.2f}  val {history[-1]['val_loss']:.2f}  {history[-1]['sample']!r}")
     return history
 
-# %% ../nbs/06_training.ipynb #89656843
+# %% ../nbs/06_training.ipynb #52502c8a
 @dataclass
 class TrainConfig:
     "Everything a training run needs; the defaults train a small model on The Verdict in about a minute on a CPU"
@@ -123,7 +122,7 @@ class TrainConfig:
         over = {f: getattr(self, f) for f in ('context_length', 'd_embed', 'num_layers', 'num_heads', 'dropout') if getattr(self, f) is not None}
         return ModelConfig.preset(self.model, **over)
 
-# %% ../nbs/06_training.ipynb #44565f5f
+# %% ../nbs/06_training.ipynb #f03d91ad
 _PATH_FIELDS = ('data', 'init_from', 'ckpt_dir', 'tensorboard')
 _SHAPE_FIELDS = ('context_length', 'd_embed', 'num_layers', 'num_heads')
 _KIND_WORDS = {bool: 'true or false', int: 'an integer', float: 'a finite number', str: 'a string'}
@@ -187,7 +186,7 @@ def from_checkpoint(cls:TrainConfig, folder:str,     # a checkpoint folder of a 
                              f"{', '.join(k for k in RESUMABLE if k not in ('resume', 'overwrite'))}")
     return cls.from_dict({**saved, **(changes or {}), 'ckpt_dir': str(folder), 'resume': True, 'overwrite': False}, source or str(f))
 
-# %% ../nbs/06_training.ipynb #8726a76f
+# %% ../nbs/06_training.ipynb #cdc1f07a
 class WarmupCosineScheduler(torch.optim.lr_scheduler.LRScheduler):
     "Linear warmup to the optimizer's lr over `warmup_steps`, then a cosine decay to `min_lr_ratio` of it at `total_steps`"
     def __init__(self, optimizer, warmup_steps:int, total_steps:int, min_lr_ratio:float=0.1, last_epoch:int=-1):
@@ -204,7 +203,7 @@ class WarmupCosineScheduler(torch.optim.lr_scheduler.LRScheduler):
 
     def get_lr(self): return [base * self.lr_factor(self.last_epoch) for base in self.base_lrs]
 
-# %% ../nbs/06_training.ipynb #a031e2e8
+# %% ../nbs/06_training.ipynb #b537105e
 def configure_optimizer(model:nn.Module, lr:float=1e-3, weight_decay:float=0.1, betas:tuple=(0.9, 0.95), fused:'bool|None'=None):
     "AdamW with weight decay on 2-D parameters only, fused where available"
     params = [p for p in model.parameters() if p.requires_grad]
@@ -216,7 +215,7 @@ def configure_optimizer(model:nn.Module, lr:float=1e-3, weight_decay:float=0.1, 
             if fused: raise
     return torch.optim.AdamW(groups, lr=lr, betas=betas, foreach=True)
 
-# %% ../nbs/06_training.ipynb #e6d77242
+# %% ../nbs/06_training.ipynb #492c5d8f
 def accumulate_gradients(loss_model:nn.Module,   # returns the mean loss of (x, y); may be wrapped in DDP
                          micro_batches:list,     # (x, y) pairs of equal size
                          autocast:typing.Callable=contextlib.nullcontext,  # makes a context manager for mixed precision
@@ -231,7 +230,7 @@ def accumulate_gradients(loss_model:nn.Module,   # returns the mean loss of (x, 
         total = total + loss.detach()
     return total
 
-# %% ../nbs/06_training.ipynb #c7b89957
+# %% ../nbs/06_training.ipynb #89c7c31d
 class Trainer:
     "The plain loop plus what real runs need: schedule, clipping, accumulation, precision, evaluation, early stopping, checkpoints, resume, torchrun"
     def __init__(self, cfg:'TrainConfig|None'=None,     # the run's settings
@@ -286,7 +285,7 @@ class Trainer:
 
     def __repr__(self): return f"Trainer(step {self.step}/{self.max_steps}, {self.model.num_params():,} parameters, {describe_device(self.device)}, {self.precision})"
 
-# %% ../nbs/06_training.ipynb #9e023cce
+# %% ../nbs/06_training.ipynb #bfdbdabd
 def _windows(ds:TextDataset, idx) -> tuple:
     "The (x, y) batch of the dataset's windows `idx`: (B, T) each"
     xs, ys = zip(*(ds[int(i)] for i in idx))
@@ -305,7 +304,7 @@ def _next_batch(self:Trainer):
     x, y = _windows(self.train_ds, idx)
     return x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
 
-# %% ../nbs/06_training.ipynb #836a7d72
+# %% ../nbs/06_training.ipynb #744384e1
 @patch
 @torch.no_grad()
 def evaluate(self:Trainer) -> dict:
@@ -324,7 +323,7 @@ def evaluate(self:Trainer) -> dict:
     val_loss = (sums[0] / sums[2]).item()
     return dict(val_loss=val_loss, val_ppl=math.exp(min(val_loss, 700)), val_acc=(sums[1] / sums[2]).item())
 
-# %% ../nbs/06_training.ipynb #c7575e2a
+# %% ../nbs/06_training.ipynb #ca06da0f
 @patch
 def _train_step(self:Trainer):
     "One optimizer step over `grad_accum` micro-batches; returns (loss, grad norm) as tensors"
@@ -346,7 +345,7 @@ def _train_step(self:Trainer):
     self.tokens_seen += self.cfg.grad_accum * micro[0][0].numel() * self.world_size
     return loss, grad_norm
 
-# %% ../nbs/06_training.ipynb #7379b9b4
+# %% ../nbs/06_training.ipynb #8259db03
 @patch
 def _log_eval(self:Trainer, train_loss:float):
     "Evaluate; record the metrics; save the best weights; count evaluations without improvement"
@@ -374,7 +373,7 @@ def _log_eval(self:Trainer, train_loss:float):
     if self.cfg.early_stopping_patience and self.bad_evals >= self.cfg.early_stopping_patience: self.stopped_early = True
     return rec
 
-# %% ../nbs/06_training.ipynb #d8b7fb4f
+# %% ../nbs/06_training.ipynb #bdf3426e
 @patch
 def fit(self:Trainer, stop_at:'int|None'=None):  # stop after this step (as if interrupted), keeping the schedule of max_steps
     "Train until `max_steps`, early stopping, `max_time`, a stop signal or a non-finite loss; checkpoint on the way out"
@@ -410,7 +409,7 @@ def fit(self:Trainer, stop_at:'int|None'=None):  # stop after this step (as if i
         self.close()
     return self
 
-# %% ../nbs/06_training.ipynb #6b20550e
+# %% ../nbs/06_training.ipynb #a5789f0b
 SAVE_INTERVAL_S = 60  # with save_every=None: seconds between saves of the training state, at most one per minute
 GUIDE = 'the training guide (appendix/training_guide.html on the docs site, nbs/appendix/31_training_guide.ipynb)'
 
@@ -477,7 +476,7 @@ def exit_code(self:Trainer) -> int:
     "What a command should exit with after `fit`: 0, or 130 after Ctrl-C, 143 after SIGTERM"
     return {None: 0, 'SIGINT': 130, 'SIGTERM': 143}[self.stop_signal] if self.interrupted else 0
 
-# %% ../nbs/06_training.ipynb #106e3a9c
+# %% ../nbs/06_training.ipynb #b9596e9d
 def train(cfg:'TrainConfig|None'=None, **overrides) -> Trainer:
     "Train a model with `cfg` (and field overrides), on one process or under torchrun; returns the Trainer"
     cfg = dataclasses.replace(cfg or TrainConfig(), **overrides)
@@ -487,7 +486,7 @@ def train(cfg:'TrainConfig|None'=None, **overrides) -> Trainer:
         if trainer._owns_group and torch.distributed.is_initialized(): torch.distributed.destroy_process_group()
     return trainer
 
-# %% ../nbs/06_training.ipynb #bb41a43e
+# %% ../nbs/06_training.ipynb #288424db
 def plot_losses(metrics,                     # metric records, a `metrics.jsonl` file or a checkpoint folder
                 ax:'plt.Axes|None'=None):    # where to draw; default: a new figure
     "Training and validation loss against optimizer steps, the best validation loss marked"
@@ -503,39 +502,6 @@ def plot_losses(metrics,                     # metric records, a `metrics.jsonl`
     ax.set(xlabel='optimizer step', ylabel='cross-entropy loss'); ax.legend(); ax.grid(alpha=0.3)
     return ax
 
-# %% ../nbs/06_training.ipynb #5b02529c
-def add_train_args(parser):
-    "Add one `--flag` per `TrainConfig` field to an argparse parser (`--no-x` for booleans)"
-    import argparse
-    for f in fields(TrainConfig):
-        flag, doc = '--' + f.name.replace('_', '-'), _FIELD_DOCS.get(f.name, '')
-        if f.type in (bool, 'bool'): parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default, help=doc)
-        else:
-            kind = ([a for a in typing.get_args(f.type) if a is not type(None)] or [f.type])[0]
-            parser.add_argument(flag, type=_none_or(kind), default=f.default, help=doc, metavar=kind.__name__.upper())
-    return parser
-
-def _none_or(kind):
-    def conv(s): return None if s.lower() == 'none' else kind(s)
-    conv.__name__ = kind.__name__
-    return conv
-
-def config_from_args(args) -> TrainConfig:
-    "The `TrainConfig` of parsed arguments (from a parser set up by `add_train_args`)"
-    return TrainConfig.from_dict({f.name: getattr(args, f.name) for f in fields(TrainConfig)}, 'the command line')
-
-def _field_docs() -> dict:
-    "TrainConfig's field comments, as help texts"
-    from fastcore.docments import docments
-    return {k: v for k, v in docments(TrainConfig).items() if v}
-_FIELD_DOCS = _field_docs()
-
-def main(argv:'list|None'=None):
-    "Command line: `python -m simplellm.training --data the-verdict ...` (and under torchrun)"
-    import argparse
-    p = add_train_args(argparse.ArgumentParser(description='Train a SimpleLLM', formatter_class=argparse.ArgumentDefaultsHelpFormatter))
-    t = train(config_from_args(p.parse_args(argv)))
-    sys.exit(t.exit_code)
-
-# %% ../nbs/06_training.ipynb #a0b79a45
-if __name__ == '__main__' and 'ipykernel' not in sys.modules and 'execnb' not in sys.modules: main()
+# %% ../nbs/06_training.ipynb #e1848257
+if __name__ == '__main__' and 'ipykernel' not in sys.modules and 'execnb' not in sys.modules:   # `python -m simplellm.training ...` = `simplellm train ...`
+    from simplellm.cli import main; sys.exit(main(['train', *sys.argv[1:]]))

@@ -210,7 +210,7 @@ def read_config_file(path) -> dict:
 def train_config(opts:dict, source:str='the command line'):
     "The `TrainConfig` of the options `opts` (field names as keys), checked by `TrainConfig.from_dict`"
     from simplellm.training import TrainConfig
-    return TrainConfig.from_dict(opts, source) if hasattr(TrainConfig, 'from_dict') else TrainConfig(**opts)
+    return TrainConfig.from_dict(opts, source)
 
 def train_options(args) -> dict:
     "The training options asked for: the `--config` file's, overridden by the flags given"

@@ -46,7 +46,7 @@ def download_file(url:str,  # address to fetch: https, http or file
                   progress:bool=True,  # show a tqdm progress bar
                  ) -> Path:
     "Download `url` to `dest` atomically, checking `sha256`; do nothing if `dest` is already there and verified"
-    from tqdm import tqdm
+    from tqdm.auto import tqdm
     dest = Path(dest).expanduser()
     if dest.is_file() and (sha256 is None or sha256_file(dest) == sha256): return dest
     dest.parent.mkdir(parents=True, exist_ok=True)

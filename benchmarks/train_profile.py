@@ -13,21 +13,11 @@ import argparse, contextlib, json, os, time, torch
 from torch.profiler import profile, schedule, ProfilerActivity
 from transformers import GPT2Config, GPT2LMHeadModel
 from simplellm.model import ModelConfig
-from simplellm.training import TrainConfig, Trainer
+from simplellm.training import TrainConfig, Trainer, configure_optimizer
+from train_throughput import hf_model   # the same HF model as the throughput benchmark
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WAIT, WARMUP, ACTIVE = 1, 1, 2
-
-def hf_model(cfg:ModelConfig):
-    c = GPT2Config(vocab_size=cfg.vocab_size, n_positions=cfg.context_length, n_embd=cfg.d_embed, n_layer=cfg.num_layers,
-                   n_head=cfg.num_heads, resid_pdrop=cfg.dropout, embd_pdrop=cfg.dropout, attn_pdrop=cfg.dropout)
-    return GPT2LMHeadModel(c)
-
-def adamw(model, lr=3e-4, weight_decay=0.1):
-    "AdamW as the Trainer makes it: decay on matrices and embeddings only, fused"
-    ps = [p for p in model.parameters() if p.requires_grad]
-    return torch.optim.AdamW([dict(params=[p for p in ps if p.dim() >= 2], weight_decay=weight_decay),
-                              dict(params=[p for p in ps if p.dim() < 2], weight_decay=0.0)], lr=lr, betas=(0.9, 0.95), fused=True)
 
 def ours(cfg:TrainConfig, ids, on_step):
     "Our Trainer for WAIT + WARMUP + ACTIVE + 1 steps (the last one ends with an evaluation, outside the profile)"
@@ -39,7 +29,7 @@ def ours(cfg:TrainConfig, ids, on_step):
 
 def hf(mcfg:ModelConfig, batch:int, precision:str, ids, on_step):
     torch.manual_seed(0)
-    m = hf_model(mcfg).train(); opt = adamw(m)
+    m = hf_model(mcfg).train(); opt = configure_optimizer(m, 3e-4, 0.1)  # AdamW as the Trainer makes it
     T = mcfg.context_length
     x = ids[:batch * T].view(batch, T)
     ac = (lambda: torch.autocast('cpu', torch.bfloat16)) if precision == 'bf16' else contextlib.nullcontext

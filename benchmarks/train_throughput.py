@@ -14,7 +14,7 @@ ratios SimpleLLM / HF (target >= 1.0 at equal precision) and bf16 / fp32. Result
 """
 import argparse, contextlib, json, os, time, torch
 from transformers import GPT2Config, GPT2LMHeadModel
-from simplellm.training import TrainConfig, Trainer
+from simplellm.training import TrainConfig, Trainer, configure_optimizer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SHAPES = {'seed': ('seed (tiny 256/4/4, 8 x 256)', dict(model='tiny', batch_size=8)),
@@ -24,12 +24,6 @@ def hf_model(mcfg):
     c = GPT2Config(vocab_size=mcfg.vocab_size, n_positions=mcfg.context_length, n_embd=mcfg.d_embed, n_layer=mcfg.num_layers,
                    n_head=mcfg.num_heads, resid_pdrop=mcfg.dropout, embd_pdrop=mcfg.dropout, attn_pdrop=mcfg.dropout)
     return GPT2LMHeadModel(c)
-
-def adamw(model, lr=3e-4, weight_decay=0.1):
-    "AdamW as the Trainer makes it: decay on matrices and embeddings only, fused"
-    ps = [p for p in model.parameters() if p.requires_grad]
-    return torch.optim.AdamW([dict(params=[p for p in ps if p.dim() >= 2], weight_decay=weight_decay),
-                              dict(params=[p for p in ps if p.dim() < 2], weight_decay=0.0)], lr=lr, betas=(0.9, 0.95), fused=True)
 
 def time_ours(cfg:TrainConfig, ids, steps:int) -> list:
     "(wall, cpu) seconds of each of `steps` Trainer steps after one warm-up step, timed between the Trainer's callbacks"
@@ -44,7 +38,7 @@ def time_ours(cfg:TrainConfig, ids, steps:int) -> list:
 def time_hf(cfg:TrainConfig, ids, steps:int) -> list:
     mcfg = cfg.model_config()
     torch.manual_seed(cfg.seed)
-    m = hf_model(mcfg).train(); opt = adamw(m, cfg.lr, cfg.weight_decay)
+    m = hf_model(mcfg).train(); opt = configure_optimizer(m, cfg.lr, cfg.weight_decay)  # AdamW as the Trainer makes it
     B, T = cfg.batch_size, mcfg.context_length
     ac = (lambda: torch.autocast('cpu', torch.bfloat16)) if cfg.precision == 'bf16' else contextlib.nullcontext
     out = []

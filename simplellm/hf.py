@@ -256,7 +256,8 @@ def from_pretrained(cls:SimpleLLM,
                     **overrides):            # config fields to change, e.g. `dropout=0.0`
     "Load a SimpleLLM checkpoint, an HF GPT-2 folder or a hub GPT-2, memory-mapped onto a model built without random init"
     if dtype not in _DTYPES: raise ValueError(f"dtype must be one of {', '.join(map(repr, _DTYPES))}, got {dtype!r}")
-    quantize = _quantizer() if dtype == 'int8' else None
+    if dtype == 'int8': from simplellm.quant import quantize_int8 as quantize
+    else: quantize = None
     folder = resolve_model(name_or_folder, revision)
     cfg_file = folder/'config.json'
     if not cfg_file.exists(): raise FileNotFoundError(f"{folder} is not a model folder: it has no config.json")
@@ -270,13 +271,6 @@ def from_pretrained(cls:SimpleLLM,
     cfg = _untie_if_needed(raw, cfg)
     model = _build_loaded(cfg, state_dict_from_hf(raw, cfg), _DTYPES[dtype], str(cfg_file))
     return quantize(model) if quantize else model
-
-# %% ../nbs/appendix/22_hf_interop.ipynb #0c166f55
-def _quantizer():
-    "`simplellm.quant.quantize_int8`, with a clear error where this version lacks it"
-    try: from simplellm.quant import quantize_int8
-    except ImportError: raise ValueError("dtype='int8' needs simplellm.quant.quantize_int8, which this installation lacks: load with dtype='bf16' or 'fp32'") from None
-    return quantize_int8
 
 # %% ../nbs/appendix/22_hf_interop.ipynb #c7828f97
 def _write_failed(e:Exception):

@@ -86,6 +86,7 @@ def _check_ids(idx, vocab_size:int):
         raise ValueError(f"idx must have shape (batch, time), got {tuple(idx.shape)}" + (": for one sequence, pass idx[None]" if idx.dim() == 1 else ''))
     if idx.dtype.is_floating_point or idx.dtype.is_complex or idx.dtype == torch.bool: raise ValueError(f"idx must hold integer token ids, got {idx.dtype}")
     if idx.numel() == 0: raise ValueError(f"idx is empty (shape {tuple(idx.shape)}): pass at least one sequence of at least one token")
+    if idx.device.type != 'cpu': return                            # on a GPU the range check would sync every step
     lo, hi = torch.aminmax(idx)
     if lo < 0 or hi >= vocab_size:
         raise ValueError(f"Token id {(lo if lo < 0 else hi).item()} is outside the vocabulary [0, {vocab_size}): was the text encoded with another tokenizer?")

@@ -3,7 +3,8 @@
 At batch 1 a decoding step reads every weight once, so tokens/s <= read bandwidth / weight bytes. This script measures,
 in one run: the read bandwidth (`torch.sum` over 1 GiB of float32); GPT-2 124M-shaped greedy decoding (random weights,
 the same in both libraries; a 10-token prompt) with `simplellm.sampling.generate` in fp32, bf16 (`model.to(bfloat16)`)
-and int8 (`simplellm.quant.quantize_int8`), and HF `generate` in fp32 and bf16; the roofline fraction of each
+and int8 (`simplellm.quant.quantize_int8`), fp32 and bf16 again with oneDNN-packed weights (`simplellm.quant.pack_linears`,
+what `simplellm chat` and `generate` run on a CPU), and HF `generate` in fp32 and bf16; the roofline fraction of each
 (tok/s x weight bytes / bandwidth); the levers one by one (the output head alone, eager and compiled with inductor's
 weight freezing; 1 thread against 2; the per-step Python overhead, timed on a model too small for its weights to
 matter); and the perplexity change of bf16 and int8 against fp32 on the course model (The Verdict's held-out tail).
@@ -44,9 +45,9 @@ def build(quick:bool):
     return hf, ours
 
 def head_levers(d_embed:int, repeats:int) -> dict:
-    "The output head alone (50257 x d_embed, one token): ms per call, eager fp32/bf16/int8 and compiled fp32 with freezing"
+    "The output head alone (50257 x d_embed, one token): ms per call, eager fp32/bf16/int8, packed fp32/bf16, and compiled fp32 with freezing"
     import torch._inductor.config as icfg
-    from simplellm.quant import Int8Linear
+    from simplellm.quant import Int8Linear, PackedLinear
     torch.manual_seed(0)
     head = torch.nn.Linear(d_embed, 50257, bias=False).eval()
     x = torch.randn(1, d_embed)
@@ -57,6 +58,9 @@ def head_levers(d_embed:int, repeats:int) -> dict:
         out['bf16 eager'] = best_time(lambda: hb(xb), repeats, 3)
         hq = Int8Linear.from_linear(head)
         out['int8 eager (_weight_int8pack_mm)'] = best_time(lambda: hq(xb), repeats, 3)
+        hp, hpb = PackedLinear(head), PackedLinear(hb)
+        out['fp32 packed'] = best_time(lambda: hp(x), repeats, 3)
+        out['bf16 packed'] = best_time(lambda: hpb(xb), repeats, 3)
         old = icfg.freezing
         try:
             icfg.freezing = True
@@ -107,13 +111,15 @@ def main(argv=None):
     p.add_argument('--json', default=None, help='also write the figures to this JSON file')
     args = p.parse_args(argv)
     from simplellm.sampling import generate
-    from simplellm.quant import quantize_int8, weight_bytes
+    from simplellm.quant import quantize_int8, weight_bytes, pack_linears
     torch.set_num_threads(args.threads)
     new = args.new or (10 if args.quick else 100)
     repeats = args.repeats or (1 if args.quick else 3)
     bw = read_bandwidth(0.25 if args.quick else 1.0, 3 if args.quick else 10)
     hf, ours = build(args.quick)
     models = {'fp32': ours, 'bf16': copy.deepcopy(ours).to(torch.bfloat16), 'int8': quantize_int8(copy.deepcopy(ours))}
+    models |= {f'{k} packed': pack_linears(copy.deepcopy(models[k])) for k in ('fp32', 'bf16')}   # what chat and generate run on a CPU
+    read = {k: weight_bytes(models[k.split()[0]]) for k in models}   # the bytes a step must read (packing reorders, adds nothing)
     hf_models = {'fp32': hf, 'bf16': copy.deepcopy(hf).to(torch.bfloat16)}
     idx = torch.randint(0, 50257, (1, 10), generator=torch.Generator().manual_seed(1))
     hf_kw = dict(attention_mask=torch.ones_like(idx), max_new_tokens=new, min_new_tokens=new, do_sample=False,
@@ -127,16 +133,16 @@ def main(argv=None):
             for k, fn in runs.items():
                 t = time.perf_counter(); outs[k] = fn(); best[k] = min(best[k], time.perf_counter() - t)
     tps = {k: new / s for k, s in best.items()}
-    decode = {k: dict(tok_s=tps[k], weight_bytes=weight_bytes(m), roofline=tps[k] * weight_bytes(m) / bw / 1e9,
-                      vs_hf_same_precision=tps[k] / tps[f'hf {k if k != "int8" else "bf16"}'])
-              for k, m in models.items()}
+    decode = {k: dict(tok_s=tps[k], weight_bytes=read[k], roofline=tps[k] * read[k] / bw / 1e9,
+                      vs_hf_same_precision=tps[k] / tps[f'hf {"bf16" if k == "int8" else k.split()[0]}'])
+              for k in models}
     torch.set_num_threads(1)                                      # the thread lever: the same runs on one thread
     one = {}
     with torch.inference_mode():
         for k in models: one[k] = new / best_time(runs[k], repeats, 0)
     torch.set_num_threads(args.threads)
-    same_fp32 = torch.equal(outs['fp32'], outs['hf fp32'])
-    agree = {k: (outs[k] == outs['fp32']).float().mean().item() for k in ('bf16', 'int8')}
+    same_fp32 = torch.equal(outs['fp32'], outs['hf fp32']) and torch.equal(outs['fp32 packed'], outs['hf fp32'])
+    agree = {k: (outs[k] == outs['fp32']).float().mean().item() for k in ('bf16', 'int8', 'bf16 packed')}
     d_embed = ours.cfg.d_embed
     del models, hf_models, hf, ours, outs
     with torch.inference_mode(): head = head_levers(d_embed, 5 if args.quick else 20)
@@ -151,12 +157,12 @@ def main(argv=None):
           f"{new} greedy tokens, best of {repeats}; {machine}")
     print(f"  read bandwidth (torch.sum over {0.25 if args.quick else 1.0} GiB fp32): {bw:.1f} GB/s")
     for k, r in decode.items():
-        ref = 'hf bf16' if k == 'int8' else f'hf {k}'
+        ref = 'hf bf16' if k == 'int8' else f'hf {k.split()[0]}'
         print(f"  simplellm {k}: {r['tok_s']:6.1f} tok/s  {r['weight_bytes']/1e6:6.1f} MB/token  roofline {r['roofline']:5.1%}  "
               f"{r['vs_hf_same_precision']:.2f}x {ref}")
     for k in ('fp32', 'bf16'): print(f"  hf {k}:        {tps['hf ' + k]:6.1f} tok/s")
     print(f"  simplellm on 1 thread: " + ', '.join(f"{k} {v:.1f} tok/s" for k, v in one.items()))
-    print(f"  fp32 tokens equal to HF's: {same_fp32}; greedy tokens equal to fp32's: " + ', '.join(f'{k} {v:.0%}' for k, v in agree.items()))
+    print(f"  fp32 tokens (plain and packed) equal to HF's: {same_fp32}; greedy tokens equal to fp32's: " + ', '.join(f'{k} {v:.0%}' for k, v in agree.items()))
     print(f"  output head alone (50257x{d_embed}, one token), {args.threads} threads: " +
           ', '.join(f"{k} {v:.2f} ms ({head['gbs'][k]:.1f} GB/s)" for k, v in head['ms'].items() if v) +
           (f"; compiling took {head['compile_s']:.1f} s" if head['compile_s'] else ''))

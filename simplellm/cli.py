@@ -53,12 +53,13 @@ def resolve_model(name:str|None=None) -> Path|str:
     raise FileNotFoundError(f'No such model folder: {p}. {_MODEL_HELP}')
 
 def load_model(name:str|None=None, dtype:str='fp32'):
-    "Load the model `--model name` means, ready to generate (eval mode, on the GPU if there is one): `(model, where)`"
+    "Load the model `--model name` means, ready to generate (eval mode; on the GPU if there is one, else with oneDNN-packed weights): `(model, where)`"
     import torch
     from simplellm.model import SimpleLLM
+    from simplellm.quant import pack_linears
     where = resolve_model(name)
     model = SimpleLLM.from_pretrained(where, dtype=dtype, dropout=0.0).eval()
-    if torch.cuda.is_available(): model = model.to('cuda')
+    model = model.to('cuda') if torch.cuda.is_available() else pack_linears(model)   # appendix 29: the same products, read faster
     return model, where
 
 # %% ../nbs/appendix/27_cli.ipynb #8343058b
@@ -347,7 +348,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 # %% ../nbs/appendix/27_cli.ipynb #e240ff02
 def _describe_model(model, where) -> str:
-    return f'{where} ({model.num_params()/1e6:.1f}M parameters, {model.cfg.num_layers} layers, context {model.cfg.context_length})'
+    from simplellm.model import count_params   # from the config: packed and int8 layers keep their weights as buffers
+    return f'{where} ({count_params(model.cfg)/1e6:.1f}M parameters, {model.cfg.num_layers} layers, context {model.cfg.context_length})'
 
 def chat(model, where, settings:ChatSettings|None=None) -> int:
     "Start the interactive chat on stdin/stdout (a banner and line editing in a terminal, none with piped input)"
@@ -473,7 +475,7 @@ def _as_flags(msg:str) -> str:
 def error_message(e:BaseException) -> str:
     "One line that explains `e` to a user"
     msg = _as_flags(one_line(e)) if 'simplellm.training' in sys.modules else one_line(e)
-    if not isinstance(e, (ValueError, OSError, KeyError)): msg += ' (run again with --debug to see where it happened)'
+    if not isinstance(e, (ValueError, OSError, KeyError, MemoryError, FloatingPointError)): msg += ' (run again with --debug to see where it happened)'
     return msg
 
 # %% ../nbs/appendix/27_cli.ipynb #3fb75d4e

@@ -109,4 +109,4 @@ def main(argv=None):
 
 # %% ../nbs/appendix/99_docs_site.ipynb #4c4f5f67
 #| eval: false
-if __name__ == '__main__': sys.exit(main())
+if __name__ == '__main__' and 'ipykernel' not in sys.modules: sys.exit(main())   # `python -m simplellm.docs_site`, not a notebook's kernel

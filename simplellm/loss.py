@@ -14,27 +14,35 @@ def _chunked_ce(h, weight, targets, chunk_size:int, label_smoothing:float=0.0, g
     "Loss sum, correct-prediction count and (if `grad`) the gradients of the loss sum w.r.t. `h` and `weight`"
     N, V = h.shape[0], weight.shape[0]
     dt = torch.get_autocast_dtype(h.device.type) if torch.is_autocast_enabled(h.device.type) else h.dtype
+    ls = label_smoothing
     with torch.autocast(h.device.type, enabled=False):
         w, hh = weight.to(dt), h.to(dt)
         loss = torch.zeros((), dtype=torch.float32, device=h.device)
         correct = torch.zeros((), dtype=torch.long, device=h.device)
         grad_h = torch.empty_like(h) if grad else None
         grad_w = torch.zeros(weight.shape, dtype=torch.float32, device=h.device) if grad else None
+        buf = torch.empty(min(chunk_size, N), V, dtype=dt, device=h.device)   # one logits buffer that every chunk reuses
         for s in range(0, N, chunk_size):
             hc, t = hh[s:s + chunk_size], targets[s:s + chunk_size]      # (n, C), (n,)
-            logits = (hc @ w.t()).float()                                  # (n, V)
-            lse = logits.logsumexp(-1)                                     # (n,)
-            nll = lse - logits.gather(1, t[:, None]).squeeze(1)            # (n,)
-            if label_smoothing: nll = (1 - label_smoothing) * nll + label_smoothing * (lse - logits.mean(-1))
-            loss += nll.sum()
-            if not grad: correct += (logits.argmax(-1) == t).sum()          # accuracy: evaluation only
-            if grad:
-                p = logits.sub_(lse[:, None]).exp_()                       # softmax, in place: (n, V)
-                if label_smoothing: p.sub_(label_smoothing / V)
-                p[torch.arange(len(t), device=t.device), t] -= 1 - label_smoothing
+            n, rows = len(t), torch.arange(len(t), device=t.device)
+            logits = torch.mm(hc, w.t(), out=buf[:n]).float()             # (n, V)
+            picked = logits[rows, t]                                       # (n,) the targets' logits
+            mean = logits.mean(-1) if ls else None                         # (n,) for label smoothing
+            top = logits.amax(-1, keepdim=True)                            # (n, 1)
+            if not grad: correct += (logits.argmax(-1) == t).sum()        # accuracy: evaluation only
+            p = logits.sub_(top).exp_()                                    # exp(logits - max), in place: (n, V)
+            z = p.sum(-1, keepdim=True)                                    # (n, 1)
+            lse = (top + z.log()).squeeze(1)                               # (n,) log-sum-exp
+            loss += ((1 - ls) * (lse - picked) + (ls * (lse - mean) if ls else 0)).sum()
+            if grad:                  # d(loss)/d(logits) = softmax - (1 - ls) * onehot - ls / V
+                p.div_(z)                                                  # softmax, in place
+                p[rows, t] -= 1 - ls
                 p = p.to(dt)
-                grad_h[s:s + chunk_size] = p @ w                           # (n, C)
+                grad_h[s:s + n] = p @ w                                    # (n, C); the -ls/V part: below, once
                 grad_w.addmm_(p.t(), hc) if dt == torch.float32 else grad_w.add_(p.t() @ hc)  # (V, C)
+        if grad and ls:               # the uniform part of the target, -ls/V on every logit, as two rank-1 products
+            grad_h -= (ls / V) * w.float().sum(0).to(grad_h.dtype)
+            grad_w -= (ls / V) * hh.float().sum(0)
     return loss, correct, grad_h, grad_w
 
 class _ChunkedCrossEntropy(torch.autograd.Function):

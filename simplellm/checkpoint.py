@@ -80,7 +80,7 @@ def lock_run(folder:Path) -> FileLock:
     return lock
 
 def check_run_folder(folder:Path, resume:bool=False, overwrite:bool=False):
-    "Refuse what would lose work: resuming nothing, restarting a run without overwrite, replacing a model no run of this folder wrote"
+    "Refuse what would lose work: resuming nothing, restarting a run without overwrite, replacing a model without overwrite (whoever wrote it)"
     state = folder/'training_state.pt'
     if resume:
         if not state.exists(): raise FileNotFoundError(f"Nothing to resume: {state} does not exist. Train without resume (--resume) first")
@@ -88,8 +88,8 @@ def check_run_folder(folder:Path, resume:bool=False, overwrite:bool=False):
     elif state.exists():
         raise FileExistsError(f"{folder} already holds a training run: resume it (resume=True, --resume), start afresh "
                               "(overwrite=True, --overwrite), or pass another ckpt_dir (--ckpt-dir)")
-    elif not (folder/'train_config.json').exists() and any((folder/f).exists() for f in MODEL_FILES):
-        raise FileExistsError(f"{folder} holds a model that no training run wrote there (config.json and weights, no training_state.pt): "
+    elif found := [f for f in MODEL_FILES if (folder/f).exists()]:   # a finished run whose training state was deleted, a save_pretrained folder, GPT-2
+        raise FileExistsError(f"{folder} holds a model ({', '.join(found)}) and no training state to resume (training_state.pt): "
                               "training would replace it. Pass overwrite=True (--overwrite) to replace it, or another ckpt_dir (--ckpt-dir)")
 
 def open_run(folder:Path|None, resume:bool=False, overwrite:bool=False) -> FileLock|None:

@@ -9,7 +9,7 @@ __all__ = ['MODEL_FILES', 'RESUMABLE', 'disk_errors', 'atomic_write', 'stop_sign
            'write_metrics', 'append_metrics']
 
 # %% ../nbs/appendix/25_checkpoints.ipynb #f14c1eb1
-import os, json, errno, random, signal, threading, contextlib, warnings
+import os, json, errno, types, random, signal, threading, contextlib, warnings
 from dataclasses import asdict
 from pathlib import Path
 import numpy as np, torch
@@ -45,23 +45,37 @@ def atomic_write(path,   # the file to (re)write
         if tmp.exists(): tmp.unlink()
 
 # %% ../nbs/appendix/25_checkpoints.ipynb #73031527
+_runs = []   # the `stop_signals` blocks open in the main thread, innermost last
+
 @contextlib.contextmanager
 def stop_signals(request_stop): # called with 'SIGINT' or 'SIGTERM' on the first signal
-    "While inside: the first Ctrl-C (SIGINT) or SIGTERM calls `request_stop(name)`, for the loop to stop between steps; a second one interrupts at once"
+    "While inside: the first Ctrl-C (SIGINT) or SIGTERM calls `request_stop(name)`, for the loop to stop between steps; a second one raises KeyboardInterrupt(name) at once, or at the end of a `signals_held` block"
     if threading.current_thread() is not threading.main_thread(): yield; return
-    seen = []
+    run = types.SimpleNamespace(seen=0, held=0, pending=None)   # signals so far; `signals_held` blocks open; a second signal waiting for their end
     def handler(signum, frame):
-        if seen: raise KeyboardInterrupt
-        seen.append(signum); request_stop(signal.Signals(signum).name)
+        name = signal.Signals(signum).name; run.seen += 1
+        if run.seen == 1: request_stop(name)
+        elif run.held: run.pending = run.pending or name
+        else: raise KeyboardInterrupt(name)
     old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    _runs.append(run)
     try: yield
     finally:
+        _runs.remove(run)
         for s, h in old.items(): signal.signal(s, h)
 
 @contextlib.contextmanager
-def signals_held(request_stop): # called with the signal's name when one arrives
-    "While inside (a save): Ctrl-C and SIGTERM only call `request_stop(name)`, so no signal can cut a save short"
+def signals_held(request_stop): # called with the signal's name when one arrives outside `stop_signals`
+    "While inside (a save, an update of the weights) no Ctrl-C or SIGTERM cuts the block short: inside `stop_signals` a second one waits for the block's end, then interrupts; elsewhere they only call `request_stop(name)`"
     if threading.current_thread() is not threading.main_thread(): yield; return
+    if _runs:
+        run = _runs[-1]; run.held += 1
+        try: yield
+        finally: run.held -= 1
+        if run.pending and not run.held:
+            name, run.pending = run.pending, None
+            raise KeyboardInterrupt(name)
+        return
     old = {s: signal.signal(s, lambda signum, frame: request_stop(signal.Signals(signum).name)) for s in (signal.SIGINT, signal.SIGTERM)}
     try: yield
     finally:

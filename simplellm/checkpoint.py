@@ -9,7 +9,7 @@ __all__ = ['MODEL_FILES', 'RESUMABLE', 'disk_errors', 'atomic_write', 'stop_sign
            'write_metrics', 'append_metrics']
 
 # %% ../nbs/appendix/25_checkpoints.ipynb #f14c1eb1
-import os, json, errno, random, signal, threading, contextlib, warnings
+import os, json, errno, types, random, signal, threading, contextlib, warnings
 from dataclasses import asdict
 from pathlib import Path
 import numpy as np, torch
@@ -45,23 +45,37 @@ def atomic_write(path,   # the file to (re)write
         if tmp.exists(): tmp.unlink()
 
 # %% ../nbs/appendix/25_checkpoints.ipynb #73031527
+_runs = []   # the `stop_signals` blocks open in the main thread, innermost last
+
 @contextlib.contextmanager
 def stop_signals(request_stop): # called with 'SIGINT' or 'SIGTERM' on the first signal
-    "While inside: the first Ctrl-C (SIGINT) or SIGTERM calls `request_stop(name)`, for the loop to stop between steps; a second one interrupts at once"
+    "While inside: the first Ctrl-C (SIGINT) or SIGTERM calls `request_stop(name)`, for the loop to stop between steps; a second one raises KeyboardInterrupt(name) at once, or at the end of a `signals_held` block"
     if threading.current_thread() is not threading.main_thread(): yield; return
-    seen = []
+    run = types.SimpleNamespace(seen=0, held=0, pending=None)   # signals so far; `signals_held` blocks open; a second signal waiting for their end
     def handler(signum, frame):
-        if seen: raise KeyboardInterrupt
-        seen.append(signum); request_stop(signal.Signals(signum).name)
+        name = signal.Signals(signum).name; run.seen += 1
+        if run.seen == 1: request_stop(name)
+        elif run.held: run.pending = run.pending or name
+        else: raise KeyboardInterrupt(name)
     old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    _runs.append(run)
     try: yield
     finally:
+        _runs.remove(run)
         for s, h in old.items(): signal.signal(s, h)
 
 @contextlib.contextmanager
-def signals_held(request_stop): # called with the signal's name when one arrives
-    "While inside (a save): Ctrl-C and SIGTERM only call `request_stop(name)`, so no signal can cut a save short"
+def signals_held(request_stop): # called with the signal's name when one arrives outside `stop_signals`
+    "While inside (a save, an update of the weights) no Ctrl-C or SIGTERM cuts the block short: inside `stop_signals` a second one waits for the block's end, then interrupts; elsewhere they only call `request_stop(name)`"
     if threading.current_thread() is not threading.main_thread(): yield; return
+    if _runs:
+        run = _runs[-1]; run.held += 1
+        try: yield
+        finally: run.held -= 1
+        if run.pending and not run.held:
+            name, run.pending = run.pending, None
+            raise KeyboardInterrupt(name)
+        return
     old = {s: signal.signal(s, lambda signum, frame: request_stop(signal.Signals(signum).name)) for s in (signal.SIGINT, signal.SIGTERM)}
     try: yield
     finally:
@@ -80,7 +94,7 @@ def lock_run(folder:Path) -> FileLock:
     return lock
 
 def check_run_folder(folder:Path, resume:bool=False, overwrite:bool=False):
-    "Refuse what would lose work: resuming nothing, restarting a run without overwrite, replacing a model no run of this folder wrote"
+    "Refuse what would lose work: resuming nothing, restarting a run without overwrite, replacing a model without overwrite (whoever wrote it)"
     state = folder/'training_state.pt'
     if resume:
         if not state.exists(): raise FileNotFoundError(f"Nothing to resume: {state} does not exist. Train without resume (--resume) first")
@@ -88,8 +102,8 @@ def check_run_folder(folder:Path, resume:bool=False, overwrite:bool=False):
     elif state.exists():
         raise FileExistsError(f"{folder} already holds a training run: resume it (resume=True, --resume), start afresh "
                               "(overwrite=True, --overwrite), or pass another ckpt_dir (--ckpt-dir)")
-    elif not (folder/'train_config.json').exists() and any((folder/f).exists() for f in MODEL_FILES):
-        raise FileExistsError(f"{folder} holds a model that no training run wrote there (config.json and weights, no training_state.pt): "
+    elif found := [f for f in MODEL_FILES if (folder/f).exists()]:   # a finished run whose training state was deleted, a save_pretrained folder, GPT-2
+        raise FileExistsError(f"{folder} holds a model ({', '.join(found)}) and no training state to resume (training_state.pt): "
                               "training would replace it. Pass overwrite=True (--overwrite) to replace it, or another ckpt_dir (--ckpt-dir)")
 
 def open_run(folder:Path|None, resume:bool=False, overwrite:bool=False) -> FileLock|None:

@@ -274,7 +274,7 @@ class Trainer:
         self.best_val_loss, self.best_step, self.bad_evals = math.inf, None, 0
         self.tokens_seen, self.elapsed_s, self.metrics = 0, 0.0, []
         self.stopped_early = self.interrupted = self.diverged = False
-        self.stop_signal, self._best_state, self._perm_epoch, self._tb = None, None, None, None
+        self.stop_signal, self._best_state, self._perm_epoch, self._tb, self._step_start = None, None, None, None, None
         torch.manual_seed(cfg.seed + self.rank)           # dropout differs between processes
         if cfg.resume: ckpt.load_training_state(self)     # appendix 25
 
@@ -330,21 +330,24 @@ def _train_step(self:Trainer):
     "One optimizer step over `grad_accum` micro-batches; returns (loss, grad norm) as tensors"
     self.model.train()
     self.last_lr = self.optimizer.param_groups[0]['lr']
+    self._step_start = (self.epoch, self.batch_in_epoch, ckpt.rng_state())   # what a second Ctrl-C before the update gives back
     micro = [self._next_batch() for _ in range(self.cfg.grad_accum)]
     try: loss = accumulate_gradients(self.loss_model, micro, self.autocast, self.scaler)
     except RuntimeError as e: self._raise_if_out_of_memory(e); raise
     if self.scaler is not None: self.scaler.unscale_(self.optimizer)
     params = [p for g in self.optimizer.param_groups for p in g['params'] if p.grad is not None]
     grad_norm = torch.nn.utils.clip_grad_norm_(params, self.cfg.grad_clip or math.inf)
-    if self.scaler is None and not torch.isfinite(grad_norm):   # fp16's scaler skips such steps itself
-        self.optimizer.zero_grad(set_to_none=True); self.diverged = True
-        return loss, grad_norm
-    if self.scaler is not None: self.scaler.step(self.optimizer); self.scaler.update()
-    else: self.optimizer.step()
-    self.optimizer.zero_grad(set_to_none=True)
-    self.scheduler.step()
-    self.step += 1
-    self.tokens_seen += self.cfg.grad_accum * micro[0][0].numel() * self.world_size
+    with ckpt.signals_held(self._request_stop):   # the update is all or nothing: a second Ctrl-C waits for its end (appendix 25)
+        self._step_start = None
+        if self.scaler is None and not torch.isfinite(grad_norm):   # fp16's scaler skips such steps itself
+            self.optimizer.zero_grad(set_to_none=True); self.diverged = True
+            return loss, grad_norm
+        if self.scaler is not None: self.scaler.step(self.optimizer); self.scaler.update()
+        else: self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scheduler.step()
+        self.step += 1
+        self.tokens_seen += self.cfg.grad_accum * micro[0][0].numel() * self.world_size
     return loss, grad_norm
 
 # %% ../nbs/06_training.ipynb #8259db03
@@ -355,25 +358,26 @@ def _log_eval(self:Trainer, train_loss:float):
     rec = dict(step=self.step, epoch=round(self.epoch + self.batch_in_epoch / (self.steps_per_epoch * self.cfg.grad_accum), 4),
                train_loss=train_loss, **ev, lr=self.last_lr, tokens_seen=self.tokens_seen, elapsed_s=round(self.elapsed_s, 3))
     if not math.isfinite(ev['val_loss']): self.diverged = True
-    improved = ev['val_loss'] < self.best_val_loss
-    if improved:
-        self.best_val_loss, self.best_step, self.bad_evals = ev['val_loss'], self.step, 0
-        if self.cfg.keep_best: self._best_state = ckpt.state_dict_cpu(self.model)
-        if self.is_main and self.ckpt_dir is not None: ckpt.save_model(self.model, self.ckpt_dir, self._request_stop)
-    else: self.bad_evals += 1
-    if self.is_main:
-        if self.cfg.sample_tokens and self.cfg.sample_prompt:
-            rec['sample'] = continue_text(self.model, self.cfg.sample_prompt, self.cfg.sample_tokens); self.model.train()
-        self.metrics.append(rec)
-        if self.ckpt_dir is not None: ckpt.append_metrics(self.ckpt_dir, rec)
-        if self._tb is not None:
-            for k in ('val_loss', 'val_ppl', 'val_acc'): self._tb.add_scalar(f"val/{k[4:]}", ev[k], self.step)
-        if self.cfg.progress:
-            from tqdm.auto import tqdm
-            tqdm.write(f"step {self.step:>5} | train loss {train_loss:.3f} | val loss {ev['val_loss']:.3f} | val ppl {ev['val_ppl']:.1f} | "
-                       f"val acc {ev['val_acc']:.2%}" + (' *' if improved else '') + (f"\n  {rec['sample']!r}" if 'sample' in rec else ''))
+    if self.is_main and self.cfg.sample_tokens and self.cfg.sample_prompt:
+        rec['sample'] = continue_text(self.model, self.cfg.sample_prompt, self.cfg.sample_tokens); self.model.train()
+    with ckpt.signals_held(self._request_stop):   # the best loss, step and weights and the record change together: a second Ctrl-C waits
+        improved = ev['val_loss'] < self.best_val_loss
+        if improved:
+            self.best_val_loss, self.best_step, self.bad_evals = ev['val_loss'], self.step, 0
+            if self.cfg.keep_best: self._best_state = ckpt.state_dict_cpu(self.model)
+            if self.is_main and self.ckpt_dir is not None: ckpt.save_model(self.model, self.ckpt_dir, self._request_stop)
+        else: self.bad_evals += 1
+        if self.is_main:
+            self.metrics.append(rec)
+            if self.ckpt_dir is not None: ckpt.append_metrics(self.ckpt_dir, rec)
+            if self._tb is not None:
+                for k in ('val_loss', 'val_ppl', 'val_acc'): self._tb.add_scalar(f"val/{k[4:]}", ev[k], self.step)
+            if self.cfg.progress:
+                from tqdm.auto import tqdm
+                tqdm.write(f"step {self.step:>5} | train loss {train_loss:.3f} | val loss {ev['val_loss']:.3f} | val ppl {ev['val_ppl']:.1f} | "
+                           f"val acc {ev['val_acc']:.2%}" + (' *' if improved else '') + (f"\n  {rec['sample']!r}" if 'sample' in rec else ''))
+        if self.cfg.early_stopping_patience and self.bad_evals >= self.cfg.early_stopping_patience: self.stopped_early = True
     self._warn_if_not_learning(train_loss)
-    if self.cfg.early_stopping_patience and self.bad_evals >= self.cfg.early_stopping_patience: self.stopped_early = True
     return rec
 
 # %% ../nbs/06_training.ipynb #bdf3426e
@@ -387,7 +391,7 @@ def fit(self:Trainer, stop_at:'int|None'=None):  # stop after this step (as if i
         self._start_outputs()
         bar = tqdm(total=self.max_steps, initial=self.step, disable=not (self.cfg.progress and self.is_main), desc='training', unit='step')
         run_loss, run_n, self._last_saved, t_saved = 0.0, 0, self.step, time.perf_counter()
-        with ckpt.stop_signals(self._request_stop):
+        with self._second_stop_signal(bar), ckpt.stop_signals(self._request_stop):   # appendix 25: Ctrl-C and SIGTERM
             while self.step < self.max_steps and not self.stopped_early:
                 t0 = time.perf_counter()
                 loss, grad_norm = self._train_step()
@@ -405,8 +409,8 @@ def fit(self:Trainer, stop_at:'int|None'=None):  # stop after this step (as if i
                 for cb in self.callbacks: cb(self)
                 if out_of_time or (stop_at is not None and self.step >= stop_at): break
                 if self._stop_requested(): self.interrupted = True; break
-        bar.close()
-        self._finish(stop_at)
+            bar.close()
+            self._finish(stop_at)
     finally:
         if self._tb is not None: self._tb.flush()
         self.close()
@@ -478,7 +482,7 @@ def _start_outputs(self:Trainer):
 @patch
 def save_checkpoint(self:Trainer):
     "Write the training state to `ckpt_dir` (appendix 25)"
-    ckpt.save_training_state(self); self._last_saved = self.step
+    with ckpt.signals_held(self._request_stop): ckpt.save_training_state(self); self._last_saved = self.step
 
 @patch
 def load_checkpoint(self:Trainer):
@@ -495,9 +499,37 @@ def _finish(self:Trainer, stop_at:'int|None'):
                                  f"(lr={self.cfg.lr}) is likely too high: lower it (--lr) and keep gradient clipping (--grad-clip). See {GUIDE}")
     if self._last_saved != self.step: self.save_checkpoint()
     if self.interrupted and self.is_main and self.cfg.progress:
-        print(f"Stopped by {self.stop_signal} at step {self.step}: checkpoint saved in {self.ckpt_dir}; continue with resume=True (--resume)")
+        print(f"Stopped by {self.stop_signal} at step {self.step}: " + (f"checkpoint saved in {self.ckpt_dir}; continue with resume=True (--resume)" if self.ckpt_dir else "nothing saved (ckpt_dir=None)"))
     if self.cfg.keep_best and self._best_state is not None and not self.interrupted and stop_at is None:
         self.model.load_state_dict(self._best_state)
+
+@patch
+@contextlib.contextmanager
+def _second_stop_signal(self:Trainer, bar):
+    "Inside: a second Ctrl-C or SIGTERM (a KeyboardInterrupt from `stop_signals`) stops at once; the step it cut short is undone, the last completed one saved, and one line says where"
+    try: yield
+    except KeyboardInterrupt as e:
+        if self.stop_signal is None: raise   # not from `stop_signals` (none in this thread, or raised by a callback)
+        bar.close()
+        with ckpt.signals_held(self._request_stop): self._stop_at_once(e.args[0] if e.args else 'SIGINT')
+
+@patch
+def _stop_at_once(self:Trainer, signal_name:str):
+    "Back to the last completed step: a step cut short before its update gives back its batches and random draws and drops its gradients; then save it (one process, a finite loss) and say so"
+    self.interrupted = True
+    if self._step_start is not None:
+        (self.epoch, self.batch_in_epoch, rng), self._step_start = self._step_start, None
+        ckpt.set_rng_state(rng); self.optimizer.zero_grad(set_to_none=True); self._perm_epoch = None
+    can_save = self.ckpt_dir is not None and self.world_size == 1 and not self.diverged   # torchrun: a save needs every process, which may be anywhere
+    if can_save and self._last_saved != self.step: self.save_checkpoint()
+    if not (self.is_main and self.cfg.progress): return
+    how = f"Stopped at once by a second {signal_name}"
+    if self.ckpt_dir is None: print(f"{how} at step {self.step}: nothing saved (ckpt_dir=None)")
+    elif self._last_saved == self.step and (self.ckpt_dir/'training_state.pt').exists():
+        print(f"{how}: checkpoint of step {self.step} (the last step completed) saved in {self.ckpt_dir}; continue with resume=True (--resume)")
+    elif (self.ckpt_dir/'training_state.pt').exists():
+        print(f"{how} at step {self.step}: the last checkpoint in {self.ckpt_dir} is of step {self._last_saved}; continue from it with resume=True (--resume)")
+    else: print(f"{how} at step {self.step}: no checkpoint was written in {self.ckpt_dir}")
 
 @patch(as_prop=True)
 def exit_code(self:Trainer) -> int:

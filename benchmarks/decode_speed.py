@@ -250,11 +250,21 @@ def main(argv=None):
         row['vs_llama.cpp'] = tps[w] / best if best else None
         row['hf'] = tps.get({'fp32': 'hf fp32', '16-bit': 'hf bf16'}.get(w, ''), None)
         widths[w] = row
+    def llama_roofline(r):
+        t, v = max(((k, v) for k, v in r.items() if k.startswith('llama.cpp') and not k.endswith('bytes')), key=lambda kv: kv[1], default=(None, None))
+        return v * r[f'{t} file_bytes'] / bw / 1e9 if t else None
+    targets = {w: dict(goal="simplellm's tok/s >= llama.cpp's best at this width", met=r['vs_llama.cpp'] >= 1, ratio=r['vs_llama.cpp'],
+                       missed_by=max(0.0, 1 - r['vs_llama.cpp']), roofline_simplellm=r['roofline'], roofline_llama_cpp=llama_roofline(r))
+               for w, r in widths.items() if r['vs_llama.cpp']}
+    targets['16-bit vs fp32'] = dict(goal='16-bit (--dtype bf16) decodes at >= 0.9x fp32', ratio=tps['16-bit'] / tps['fp32'],
+                                     met=tps['16-bit'] >= 0.9 * tps['fp32'])
     reference = {k: dict(tok_s=tps[k], weight_bytes=read[k], roofline=tps[k] * read[k] / bw / 1e9, new_tokens=ntok[k]) for k in plain}
     torch.set_num_threads(1)                                      # the thread lever: ours again on one thread
     with torch.inference_mode(): one = {k: new / median_time(runs[k], max(repeats // 2, 1), 0) for k in ours}
     torch.set_num_threads(args.threads)
     prof = {k: step_profile(m, idx, 20 if args.quick else 50) for k, m in ours.items()}
+    for k in targets:
+        if k in prof: targets[k]['step_ms'] = prof[k]             # where the time goes: the products, or around them
     d_embed = hf.config.n_embd
     del ours, plain, hf_models, hf, outs
     tmp.cleanup()
@@ -282,7 +292,8 @@ def main(argv=None):
     if ppl: print(f"  course model perplexity ({ppl['tokens']} held-out tokens): " + ', '.join(f"{k} {v:.2f}" for k, v in ppl['ppl'].items()) +
                   '; change ' + ', '.join(f"{k} {v:+.2%}" for k, v in ppl['change'].items()) +
                   f"; largest activation at a Linear {ppl['largest_linear_activation']:.1f} (float16 max {ppl['float16_max']:.0f})")
-    res = dict(widths=widths, reference=reference, hf_tok_s={k: tps[k] for k in ('hf fp32', 'hf bf16')}, spread_tok_s=spread,
+    for k, t in targets.items(): print(f"  target {k}: {'met' if t['met'] else 'not met'}, {t['ratio']:.2f}x")
+    res = dict(widths=widths, targets=targets, reference=reference, hf_tok_s={k: tps[k] for k in ('hf fp32', 'hf bf16')}, spread_tok_s=spread,
                bandwidth_gbs=bw, same_tokens_fp32_hf=same_fp32, greedy_agreement_with_fp32=agree, tok_s_1_thread=one,
                step_profile_ms=prof, head_ms=head['ms'], head_gbs=head['gbs'], head_compile_s=head['compile_s'],
                step_overhead_ms=overhead, perplexity=ppl, new_tokens=new, slow_new_tokens=slow_new, repeats=repeats,

@@ -53,13 +53,15 @@ def resolve_model(name:str|None=None) -> Path|str:
     raise FileNotFoundError(f'No such model folder: {p}. {_MODEL_HELP}')
 
 def load_model(name:str|None=None, dtype:str='fp32'):
-    "Load the model `--model name` means, ready to generate (eval mode; on the GPU if there is one, else with oneDNN-packed weights): `(model, where)`"
+    "Load the model `--model name` means, ready to generate (eval mode; on the GPU if there is one, else on the CPU's fastest kernels for `dtype`): `(model, where)`"
     import torch
     from simplellm.model import SimpleLLM
     from simplellm.quant import pack_linears
     where = resolve_model(name)
-    model = SimpleLLM.from_pretrained(where, dtype=dtype, dropout=0.0).eval()
-    model = model.to('cuda') if torch.cuda.is_available() else pack_linears(model)   # appendix 29: the same products, read faster
+    with warnings.catch_warnings():   # bf16 on a CPU without bf16 instructions: pack_linears below is what the warning advises
+        warnings.filterwarnings('ignore', message='This CPU has no bfloat16 instructions: a bfloat16 model')
+        model = SimpleLLM.from_pretrained(where, dtype=dtype, dropout=0.0).eval()
+    model = model.to('cuda') if torch.cuda.is_available() else pack_linears(model)   # appendix 29: packed, float16 or int8 kernels
     return model, where
 
 # %% ../nbs/appendix/27_cli.ipynb #8343058b
@@ -99,7 +101,8 @@ def settings_from_args(args) -> ChatSettings:
 def _model_options(p, dtype=True):
     p.add_argument('--model', metavar='NAME', default=None, help='a checkpoint folder, a folder of checkpoints, a Hugging Face GPT-2 folder '
                    f'or a hub name such as gpt2 (default: the best checkpoint in ./{DEFAULT_CKPT_DIR})')
-    if dtype: p.add_argument('--dtype', choices=DTYPES, default='fp32', help='load the weights in this precision: fp32 (default), bf16, or int8 (weights only)')
+    if dtype: p.add_argument('--dtype', choices=DTYPES, default='fp32', help='the weights\' precision: fp32 (default); bf16, 16 bits (float16 weights on a CPU without bf16 instructions); '
+                          'or int8, 8 bits (on an x86 CPU the activations too, rounded on the fly)')
 
 # %% ../nbs/appendix/27_cli.ipynb #49cac563
 TRAIN_FLAG_NAMES = {'model': 'preset'}   # TrainConfig fields whose flag has another name

@@ -6,7 +6,7 @@
 __all__ = ['config_to_hf', 'config_from_hf', 'state_dict_to_hf', 'state_dict_from_hf', 'hub_folder', 'resolve_model']
 
 # %% ../nbs/appendix/22_hf_interop.ipynb #f23e047a
-import os, json, pickle, difflib, dataclasses, contextlib, shutil, torch, torch.nn as nn
+import os, json, pickle, difflib, dataclasses, contextlib, shutil, warnings, torch, torch.nn as nn
 from pathlib import Path
 from fastcore.basics import patch
 from .model import ModelConfig, SimpleLLM
@@ -270,6 +270,10 @@ def from_pretrained(cls:SimpleLLM,
     raw = _load_weights(folder)                          # memory-mapped: nothing read yet
     cfg = _untie_if_needed(raw, cfg)
     model = _build_loaded(cfg, state_dict_from_hf(raw, cfg), _DTYPES[dtype], str(cfg_file))
+    if dtype == 'bf16':
+        from simplellm.quant import native_bf16
+        if not native_bf16(): warnings.warn("This CPU has no bfloat16 instructions: a bfloat16 model computes slower here than float32. "
+                                            "To decode fast, pass it to simplellm.quant.pack_linears (float16 weights), as `simplellm --dtype bf16` does")
     return quantize(model) if quantize else model
 
 # %% ../nbs/appendix/22_hf_interop.ipynb #c7828f97

@@ -188,6 +188,7 @@ def exact_match(model, examples:list, batch_size:int=64, tokenizer=None) -> torc
         hits.append(right.all(1))                                          # (B,)
     return torch.cat(hits)
 
+# %% ../nbs/10_finetuning.ipynb #f10a0038b
 def scores(model, examples:list) -> dict:
     "The share of exact matches for each task kind, and over all examples"
     hits = exact_match(model, examples)
@@ -232,14 +233,6 @@ class LoRALinear(nn.Module):
     def forward(self, x):                                                   # (..., in)
         return self.base(x) + self.dropout(x) @ self.lora_A.t() @ self.lora_B.t() * self.scaling   # (..., out)
 
-    def merged(self) -> nn.Linear:
-        "A plain `nn.Linear` that computes what this layer does (without dropout): W + (alpha / rank) B A"
-        out = copy.deepcopy(self.base)
-        with torch.no_grad(): out.weight += self.scaling * self.lora_B @ self.lora_A
-        return out.requires_grad_(True)
-
-    def extra_repr(self): return f'rank={self.rank}, alpha={self.alpha}'
-
 # %% ../nbs/10_finetuning.ipynb #f10a0056
 LORA_TARGETS = ('attn.qkv', 'attn.proj', 'ff.fc', 'ff.proj')   # the projections of every block that get an adapter
 
@@ -272,10 +265,13 @@ def merge_lora(model):
     "Every `LoRALinear` of `model` replaced by its merged `nn.Linear`: a plain model again, all trainable; returns `model`, changed in place"
     for parent in list(model.modules()):
         for name, child in list(parent.named_children()):
-            if isinstance(child, LoRALinear): setattr(parent, name, child.merged())
+            if isinstance(child, LoRALinear):
+                with torch.no_grad(): child.base.weight += child.scaling * child.lora_B @ child.lora_A   # W + (alpha / r) B A
+                setattr(parent, name, child.base)
     model.__dict__.pop('save_pretrained', None)
     return model.requires_grad_(True)
 
+# %% ../nbs/10_finetuning.ipynb #f10a0057b
 def trainable_params(model) -> int:
     "The number of weights that training changes"
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
@@ -319,8 +315,8 @@ class InstructionDataset(torch.utils.data.Dataset):
         pairs = [encode_example(ex) for ex in examples]
         for i, (p, a) in enumerate(pairs):
             if len(p) + len(a) - 1 > context_length:
-                raise ValueError(f"{names[i] if names else f'Example {i}'} is {len(p) + len(a)} tokens long with the template, longer than the "
-                                 f"model's context ({context_length} tokens, and one more for the last target): shorten it or leave it out")
+                raise ValueError(f"{names[i] if names else f'Example {i}'} is {len(p) + len(a)} tokens long with the template, but the model takes at most "
+                                 f"{context_length + 1} (its context of {context_length}, and the last token as a target only): shorten it or leave it out")
         self.examples, (self.x, self.y) = examples, pad_batch(pairs)
 
     def __len__(self): return len(self.examples)

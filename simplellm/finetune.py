@@ -123,8 +123,10 @@ def read_jsonl(path) -> list:
     "The examples of a JSON Lines file of Alpaca records; blank lines are skipped, anything else that is not a record is a one-line error"
     path = Path(path).expanduser()
     if not path.is_file(): raise FileNotFoundError(f"No such file: {path}. Pass a .jsonl file of instruction, input and output records")
+    try: text = path.read_text(encoding='utf-8-sig')
+    except UnicodeDecodeError as e: raise ValueError(f"{path} is not UTF-8 text (bad byte at position {e.start}): save it as UTF-8") from None
     examples = []
-    for n, line in enumerate(path.read_text(encoding='utf-8-sig', errors='strict').splitlines(), 1):
+    for n, line in enumerate(text.splitlines(), 1):
         if not line.strip(): continue
         try: ex = json.loads(line)
         except json.JSONDecodeError as e: raise ValueError(f"{path} line {n} is not valid JSON ({e.msg}): each line must be one JSON object") from None
@@ -330,8 +332,8 @@ class AnswerLoss(nn.Module):
 def _read_records(path) -> tuple:
     "The examples of a JSONL file and the names of their lines, for errors"
     path = Path(path).expanduser()
-    lines = [n for n, l in enumerate(path.read_text(encoding='utf-8-sig').splitlines(), 1) if l.strip()] if path.is_file() else []
-    return read_jsonl(path), [f"{path} line {n}" for n in lines]
+    examples = read_jsonl(path)
+    return examples, [f"{path} line {n}" for n, l in enumerate(path.read_text(encoding='utf-8-sig').splitlines(), 1) if l.strip()]
 
 def _as_lora_state(model, plain:dict) -> dict:
     "A state dict for `model` (with adapters) that computes what the plain state dict `plain` does: frozen weights from it, B = 0"

@@ -173,7 +173,7 @@ def answer_loss(model, x, y, label_smoothing:float=0.0):
 def greedy_answer(model, example:dict, max_new_tokens:int=16, tokenizer=None) -> tuple:
     "The model's greedy answer to `example` and whether it ended with the end token"
     tokenizer = tokenizer or get_tokenizer()
-    ids = torch.tensor([encode_example(example, tokenizer)[0]])             # (1, T): the prompt
+    ids = torch.tensor([tokenizer.encode(format_prompt(example))])          # (1, T): the prompt (no output needed)
     new = generate(model.eval(), ids, max_new_tokens, temperature=0, eos_id=tokenizer.eot_token)[0, ids.shape[1]:].tolist()
     ended = tokenizer.eot_token in new
     return tokenizer.decode(new[:new.index(tokenizer.eot_token)] if ended else new), ended

@@ -100,10 +100,13 @@ def handle_command(line:str,              # what the user typed, starting with `
     return f'{field} = {"off" if v is None else v}'
 
 # %% ../nbs/08_chat.ipynb #c9838c21
-def reply_pieces(model, tokenizer, text:str, settings:ChatSettings):
-    "The model's continuation of `text`, piece by piece (beam search: one piece at the end)"
+def reply_pieces(model, tokenizer, text:str, settings:ChatSettings, template:dict|None=None):
+    "The model's continuation of `text`, piece by piece (beam search: one piece at the end); with an instruction `template` (lesson 10), its answer to `text`"
     from simplellm.data import ENDOFTEXT
     from simplellm.sampling import generate, stream
+    if template is not None:
+        from simplellm.finetune import format_prompt
+        text = format_prompt(dict(instruction=text), template)
     ids, eos = tokenizer.encode(text, allowed_special={ENDOFTEXT}), tokenizer.eot_token
     if settings.num_beams == 1:
         yield from stream(model, ids, settings.max_new_tokens, tokenizer=tokenizer, eos_id=eos,
@@ -125,12 +128,13 @@ def chat_loop(model,                           # writes the replies (None with a
               output:io.TextIOBase|None=None,  # where replies go (default: stdout)
               interactive:bool|None=None,      # show prompts (default: when stdin is a terminal)
               reply_fn:Callable|None=None,     # `reply_fn(text, settings)` yields a reply's pieces
+              template:dict|None=None,         # an instruction-tuned model's template (lesson 10): each line is an instruction
              ) -> ChatSettings:
     "Read lines until quit or the end: run the slash commands, stream a reply to the rest"
     settings = settings if settings is not None else ChatSettings()
     output = output or sys.stdout
     if interactive is None: interactive = sys.stdin.isatty()
-    if reply_fn is None: reply_fn = lambda text, s: reply_pieces(model, tokenizer, text, s)
+    if reply_fn is None: reply_fn = lambda text, s: reply_pieces(model, tokenizer, text, s, template)
     say = lambda msg: (output.write(msg + '\n'), output.flush())
     last = None                                     # the last prompt and its reply, for /attention
     while True:

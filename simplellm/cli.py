@@ -4,13 +4,14 @@
 
 # %% auto #0
 __all__ = ['DEFAULT_CKPT_DIR', 'CHECKPOINT_PREFERENCE', 'DTYPES', 'TRAIN_FLAG_NAMES', 'TRAIN_EXCLUSIVE', 'TRAINING_GUIDE',
-           'SEED_KEYS', 'MAIN_JOB_MAX_TIME', 'find_checkpoint', 'resolve_model', 'load_model', 'add_generation_options',
-           'settings_from_args', 'train_fields', 'train_value', 'add_train_options', 'read_config_file', 'train_config',
-           'train_options', 'build_parser', 'chat', 'run_chat', 'run_generate', 'run_analyze', 'run_attention',
-           'run_export', 'train_with', 'run_train', 'run_main_job', 'error_message', 'main']
+           'SEED_KEYS', 'FINETUNE_SKIP', 'MAIN_JOB_MAX_TIME', 'find_checkpoint', 'resolve_model', 'load_model',
+           'add_generation_options', 'settings_from_args', 'train_fields', 'train_value', 'add_train_options',
+           'read_config_file', 'train_config', 'train_options', 'build_parser', 'chat', 'run_chat', 'run_generate',
+           'run_analyze', 'run_attention', 'run_export', 'train_with', 'run_train', 'run_finetune', 'run_main_job',
+           'error_message', 'main']
 
 # %% ../nbs/appendix/27_cli.ipynb #226e371e
-import argparse, functools, inspect, json, os, re, sys, typing, warnings
+import argparse, dataclasses, functools, inspect, json, os, re, sys, typing, warnings
 from dataclasses import fields
 from pathlib import Path
 from .chat import (ChatSettings, chat_loop, reply_pieces, one_line, temperature_value, tokens_value,
@@ -116,18 +117,21 @@ def _optional_type(tp):
     return tp, False
 
 @functools.cache
-def train_fields() -> tuple:
-    "(name, type, allows None, default, comment, group) for each field of `TrainConfig`; groups from its `# section` comments"
+def train_fields(cls:type|None=None) -> tuple:
+    "(name, type, allows None, default, comment, group) for each field of `TrainConfig` (or of a subclass: `cls`); groups from the `# section` comments"
     from fastcore.docments import docments
     from simplellm.training import TrainConfig
-    hints = typing.get_type_hints(TrainConfig)
-    try: docs, src = docments(TrainConfig), inspect.getsource(TrainConfig)
-    except (OSError, TypeError, SyntaxError): docs, src = {}, ''      # no source (a frozen app): flags without comments
-    group, groups = 'training', {}
-    for line in src.splitlines():
-        if m := re.fullmatch(r'    #\s*(\w.*)', line): group = m.group(1).strip()
-        elif m := re.match(r'    (\w+)\s*:', line): groups[m.group(1)] = group
-    return tuple((f.name, *_optional_type(hints[f.name]), f.default, docs.get(f.name) or '', groups.get(f.name, 'training')) for f in fields(TrainConfig))
+    cls = cls or TrainConfig
+    hints, docs, groups = typing.get_type_hints(cls), {}, {}
+    for c in reversed([c for c in cls.__mro__ if dataclasses.is_dataclass(c)]):   # a subclass's comments win
+        try: d, src = docments(c), inspect.getsource(c)
+        except (OSError, TypeError, SyntaxError): continue             # no source (a frozen app): flags without comments
+        docs.update({k: v for k, v in d.items() if v})
+        group = None
+        for line in src.splitlines():
+            if m := re.fullmatch(r'    #\s*(\w.*)', line): group = m.group(1).strip()
+            elif (m := re.match(r'    (\w+)\s*:', line)) and (group or m.group(1) not in groups): groups[m.group(1)] = group or 'training'
+    return tuple((f.name, *_optional_type(hints[f.name]), f.default, docs.get(f.name) or '', groups.get(f.name, 'training')) for f in fields(cls))
 
 # %% ../nbs/appendix/27_cli.ipynb #24ba73ef
 def train_value(name:str, value, tp, optional:bool, source:str):
@@ -153,16 +157,17 @@ def train_value(name:str, value, tp, optional:bool, source:str):
 # %% ../nbs/appendix/27_cli.ipynb #61307608
 def _flag(name): return '--' + TRAIN_FLAG_NAMES.get(name, name).replace('_', '-')
 
-def add_train_options(p, hide:bool=False):
-    "One flag per `TrainConfig` field, plus `--config` (`hide`: accepted but not listed, except --ckpt-dir)"
+def add_train_options(p, hide:bool=False, cls:type|None=None, skip:tuple=()):
+    "One flag per field of `TrainConfig` (or `cls`) not in `skip`, plus `--config` (`hide`: accepted but not listed, except --ckpt-dir)"
     groups, exclusive = {}, None
-    for name, tp, optional, default, doc, group in train_fields():
+    for name, tp, optional, default, doc, group in train_fields(cls):
+        if name in skip: continue
         if group not in groups: groups[group] = p if hide else p.add_argument_group(f'training: {group}')
         flag, g = _flag(name), groups[group]
         if name in TRAIN_EXCLUSIVE:
             exclusive = exclusive or g.add_mutually_exclusive_group()
             g = exclusive
-        shown = '' if default is None or tp is bool else f' (default {default})'
+        shown = '' if default in (None, '') or tp is bool else f' (default {default})'
         h = argparse.SUPPRESS if hide and name != 'ckpt_dir' else _as_flags(doc) + shown
         if tp is bool:
             action = 'store_true' if not default else argparse.BooleanOptionalAction
@@ -211,19 +216,19 @@ def read_config_file(path) -> dict:
     return {SEED_KEYS.get(k.replace('-', '_'), k.replace('-', '_')): v for k, v in flat.items()}
 
 # %% ../nbs/appendix/27_cli.ipynb #e6789681
-def train_config(opts:dict, source:str='the command line'):
-    "The `TrainConfig` of the options `opts` (field names as keys), checked by `TrainConfig.from_dict`"
+def train_config(opts:dict, source:str='the command line', cls:type|None=None):
+    "The `TrainConfig` (or `cls`) of the options `opts` (field names as keys), checked by its `from_dict`"
     from simplellm.training import TrainConfig
-    return TrainConfig.from_dict(opts, source)
+    return (cls or TrainConfig).from_dict(opts, source)
 
-def train_options(args) -> dict:
-    "The training options asked for: the `--config` file's, overridden by the flags given"
-    names = {f[0] for f in train_fields()}
+def train_options(args, cls:type|None=None) -> dict:
+    "The training options asked for: the `--config` file's, overridden by the flags given (the fields of `TrainConfig`, or of `cls`)"
+    names = {f[0] for f in train_fields(cls)}
     given = {k: v for k, v in vars(args).items() if k in names}
     if 'config' not in vars(args): return given
     path = args.config
     opts = read_config_file(path)
-    train_config(opts, path)                       # the file alone must be valid: its errors name the file
+    train_config(opts, path, cls)                  # the file alone must be valid: its errors name the file
     if 'epochs' in given: opts.pop('max_steps', None)  # --epochs given here beats the file's max_steps
     return {**opts, **given}
 
@@ -240,6 +245,7 @@ _EXAMPLES = {
   simplellm analyze "Every effort moves" --k 5 --plot next-token.png
   simplellm attention "Every effort moves you" --layer 0 --all-heads
   simplellm export-onnx --model checkpoints --out model.onnx
+  simplellm finetune --data instructions.jsonl --model gpt2 --lora-rank 8
 
 Run `simplellm COMMAND --help` to see the options of a command.''',
     'train': f'''examples:
@@ -278,6 +284,14 @@ In the chat, type text and the model continues it. Commands: /temp 0.8, /tokens 
   simplellm attention "Every effort moves you"                     layer 0, head 0, as a heat map
   simplellm attention "Every effort moves you" --layer 1 --head 3 --top 3
   simplellm attention "Every effort moves you" --all-heads --plot heads.png''',
+    'finetune': '''examples:
+  simplellm finetune --data instructions.jsonl --model checkpoints          every weight of the model in ./checkpoints, into ./finetuned
+  simplellm finetune --data alpaca.jsonl --model gpt2 --lora-rank 8 --max-steps 500 --ckpt-dir gpt2-alpaca
+  simplellm finetune --data alpaca.jsonl --model gpt2 --lora-rank 8 --max-steps 1000 --ckpt-dir gpt2-alpaca --resume
+  simplellm chat --model gpt2-alpaca                                         the chat puts each line into the template
+
+Each line of the .jsonl file is one example in Alpaca's format: {"instruction": ..., "input": ... (optional), "output": ...}.
+The last --val-frac of the examples are kept for validation; the loss counts the answers only.''',
     'export-onnx': '''examples:
   simplellm export-onnx --model checkpoints --out model.onnx
   simplellm export-onnx --model checkpoints/best --out model.onnx --opset 18''',
@@ -296,6 +310,8 @@ def _non_negative(text):
     except ValueError: v = -1
     if v < 0: raise ValueError(f'expected a whole number >= 0, got {text!r}')
     return v
+
+FINETUNE_SKIP = ('model', 'init_from', 'context_length', 'd_embed', 'num_layers', 'num_heads', 'stride', 'sample_prompt')  # the model's shape comes from --model
 
 def build_parser() -> argparse.ArgumentParser:
     "The argument parser of the `simplellm` command"
@@ -347,6 +363,14 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument('--out', metavar='FILE', required=True, help='the .onnx file to write')
     e.add_argument('--opset', type=_arg(tokens_value), default=None, metavar='N', help="ONNX opset version (default: the exporter's)")
     e.set_defaults(func=run_export)
+
+    from simplellm.finetune import FinetuneConfig
+    f = _subparser(sub, 'finetune', 'fine-tune a model to follow instructions',
+                   "Fine-tune a model on a JSONL file of instructions (Alpaca's fields: instruction, optional input, output), every weight or "
+                   'LoRA adapters (--lora-rank). --ckpt-dir gets the merged model, which HF loads, and its template, which the chat uses.')
+    f.add_argument('--model', dest='init_from', required=True, metavar='NAME', help='the model to start from: a model folder, or a hub name such as gpt2')
+    add_train_options(f, cls=FinetuneConfig, skip=FINETUNE_SKIP)
+    f.set_defaults(func=run_finetune)
     return p
 
 # %% ../nbs/appendix/27_cli.ipynb #e240ff02
@@ -361,10 +385,15 @@ def chat(model, where, settings:ChatSettings|None=None) -> int:
     if interactive:
         try: import readline  # arrow keys and history at the prompt
         except ImportError: pass
-        print(f'Chatting with {_describe_model(model, where)}.\n'
-              'Type some text and the model continues it; /help shows the commands, quit (or Ctrl-D) leaves.')
-    chat_loop(model, get_tokenizer(), settings, input, sys.stdout, interactive)
+        told = 'Type an instruction and the model answers it' if _template_of(where) else 'Type some text and the model continues it'
+        print(f'Chatting with {_describe_model(model, where)}.\n{told}; /help shows the commands, quit (or Ctrl-D) leaves.')
+    chat_loop(model, get_tokenizer(), settings, input, sys.stdout, interactive, template=_template_of(where))
     return 0
+
+def _template_of(where) -> dict|None:
+    "The instruction template in the model folder `where` (lesson 10), or None: a model that continues text"
+    from simplellm.finetune import read_template
+    return read_template(where) if Path(where).is_dir() else None
 
 def run_chat(args) -> int:
     "`simplellm chat`"
@@ -446,6 +475,16 @@ def run_train(args) -> int:
     "`simplellm train`: train with the options asked for; the checkpoints go into `--ckpt-dir`"
     return train_with(train_options(args), _source(args))
 
+def run_finetune(args) -> int:
+    "`simplellm finetune`: fine-tune --model on --data; --ckpt-dir gets the merged model and its template"
+    from simplellm.finetune import FinetuneConfig, finetune
+    cfg = train_config(train_options(args, FinetuneConfig), _source(args), FinetuneConfig)
+    trainer = finetune(cfg)
+    if trainer.interrupted: return trainer.exit_code   # 130 or 143: a checkpoint to --resume from was saved
+    if trainer.is_main and cfg.ckpt_dir and cfg.progress:
+        print(f'The fine-tuned model is in {cfg.ckpt_dir}: chat with it with `simplellm chat --model {cfg.ckpt_dir}`', file=sys.stderr)
+    return 0
+
 MAIN_JOB_MAX_TIME = 100  # seconds of training at most on the first start, unless --epochs, --max-steps or max_time say otherwise
 
 def run_main_job(args) -> int:
@@ -470,6 +509,7 @@ def run_main_job(args) -> int:
 def _as_flags(msg:str) -> str:
     "`msg` with TrainConfig arguments such as `overwrite=True`, `ckpt_dir` (the names with an underscore) written as the flags of `simplellm train`"
     names = {f.name for f in fields(__import__('simplellm.training', fromlist=['TrainConfig']).TrainConfig)}
+    if 'simplellm.finetune' in sys.modules: names |= {f.name for f in fields(sys.modules['simplellm.finetune'].FinetuneConfig)}   # --lora-rank, ...
     msg = re.sub(r'\b(\w+)=True\b', lambda m: _flag(m[1]) if m[1] in names else m[0], msg)
     msg = re.sub(r'\b(\w+)=(\S+)', lambda m: f'{_flag(m[1])} {m[2]}' if m[1] in names else m[0], msg)
     msg = re.sub(r'(?<![\w/.-])([a-z]+(?:_[a-z0-9]+)+)\b', lambda m: _flag(m[1]) if m[1] in names else m[0], msg)  # d_embed -> --d-embed

@@ -256,14 +256,7 @@ class Trainer:
         torch.manual_seed(cfg.seed)                       # the same initialisation on every process
         if model is None: model = SimpleLLM.from_pretrained(cfg.init_from, **({'dropout': cfg.dropout} if cfg.dropout is not None else {})) if cfg.init_from else SimpleLLM(cfg.model_config())
         self.model = model.to(self.device)
-        if train_ids is None: train_ids, val_ids = load_tokens(cfg.data, cfg.val_frac)
-        T = self.model.cfg.context_length
-        for name, ids in (('training', train_ids), ('validation', val_ids)):
-            if len(ids) < T + 1: raise ValueError(f"The {name} split has {len(ids)} tokens, fewer than one window of context_length={T} needs ({T + 1}): use more text, a smaller context_length" + (" or a larger val_frac" if name == 'validation' else ''))
-        self.train_ds, self.val_ds = TextDataset(train_ids, T, cfg.stride), TextDataset(val_ids, T)
-        self.sampler = DistributedSampler(self.train_ds, num_replicas=self.world_size, rank=self.rank, shuffle=True, seed=cfg.seed, drop_last=True)
-        self.steps_per_epoch = len(self.sampler) // (cfg.batch_size * cfg.grad_accum)
-        if self.steps_per_epoch < 1: raise ValueError(f"The training split gives {len(self.sampler)} windows per process, fewer than one step needs (batch_size * grad_accum = {cfg.batch_size * cfg.grad_accum}): use a smaller batch_size, grad_accum or stride")
+        self._build_data(train_ids, val_ids)
         self.max_steps = cfg.max_steps or cfg.epochs * self.steps_per_epoch
         self.optimizer = configure_optimizer(self.model, cfg.lr, cfg.weight_decay, (cfg.beta1, cfg.beta2))
         self.scheduler = WarmupCosineScheduler(self.optimizer, cfg.warmup_steps, self.max_steps, cfg.min_lr_ratio)
@@ -277,6 +270,18 @@ class Trainer:
         self.stop_signal, self._best_state, self._perm_epoch, self._tb, self._step_start = None, None, None, None, None
         torch.manual_seed(cfg.seed + self.rank)           # dropout differs between processes
         if cfg.resume: ckpt.load_training_state(self)     # appendix 25
+
+    def _build_data(self, train_ids, val_ids):
+        "The training and validation windows, and the sampler that orders them (a subclass may read other data)"
+        cfg = self.cfg
+        if train_ids is None: train_ids, val_ids = load_tokens(cfg.data, cfg.val_frac)
+        T = self.model.cfg.context_length
+        for name, ids in (('training', train_ids), ('validation', val_ids)):
+            if len(ids) < T + 1: raise ValueError(f"The {name} split has {len(ids)} tokens, fewer than one window of context_length={T} needs ({T + 1}): use more text, a smaller context_length" + (" or a larger val_frac" if name == 'validation' else ''))
+        self.train_ds, self.val_ds = TextDataset(train_ids, T, cfg.stride), TextDataset(val_ids, T)
+        self.sampler = DistributedSampler(self.train_ds, num_replicas=self.world_size, rank=self.rank, shuffle=True, seed=cfg.seed, drop_last=True)
+        self.steps_per_epoch = len(self.sampler) // (cfg.batch_size * cfg.grad_accum)
+        if self.steps_per_epoch < 1: raise ValueError(f"The training split gives {len(self.sampler)} windows per process, fewer than one step needs (batch_size * grad_accum = {cfg.batch_size * cfg.grad_accum}): use a smaller batch_size, grad_accum or stride")
 
     def close(self):
         "Release the checkpoint folder's lock (`fit` does it when it ends)"

@@ -6,7 +6,7 @@
 Each cell trains the course model (`course_model(TrainConfig(seed=...))`: fp32, on the CPU) in a fresh process with
 its own empty cache, under the cell's `OMP_NUM_THREADS` and, for `avx2`, `ATEN_CPU_CAPABILITY=avx2`,
 `ONEDNN_MAX_CPU_ISA=AVX2`, `MKL_ENABLE_INSTRUCTIONS=AVX2`, then runs `simplellm.claims.measure_claims` on it.
-It records the kernels PyTorch actually picked (ATen's capability, oneDNN's and MKL's verbose ISA lines), the CPU's
+It records the kernels PyTorch actually picked (ATen's capability, oneDNN's verbose ISA line; MKL reports none), the CPU's
 model and flags, the training's wall time, and every claim's value and margin, in course_matrix.json beside this script.
 bf16 cells are not run: the course model trains in fp32 whatever the CPU offers, so bf16 never enters it.
 """
@@ -37,11 +37,13 @@ def cell(seed:int):
                                        above=c.above, margin=round(float(c.margin), 4)) for c in claims])))
 
 def kernels(env:dict) -> dict:
-    "The ISA lines oneDNN and MKL print for one small matmul and one convolution under `env`"
-    code = "import torch; a = torch.randn(64, 64); a @ a; torch.nn.functional.conv1d(torch.randn(1, 8, 32), torch.randn(8, 8, 3))"
-    out = subprocess.run([sys.executable, '-c', code], env=env | dict(ONEDNN_VERBOSE='1', MKL_VERBOSE='1'), capture_output=True, text=True).stdout
-    isa = re.search(r'isa:([^,\n]+)', out); mkl = re.search(r'MKL_VERBOSE .*?(Intel\(R\) [^\n]*?enabled processors|AVX[^,\n]*)', out)
-    return dict(onednn=isa.group(1).strip() if isa else None, mkl=mkl.group(1).strip() if mkl else None)
+    "The kernels PyTorch picks under `env`: ATen's CPU capability and the ISA oneDNN reports for one convolution (MKL prints none)"
+    code = ("import torch; w = torch.randn(8, 8, 3, 3); torch.mkldnn_convolution(torch.randn(1, 8, 16, 16), w, None, [1, 1], [1, 1], [1, 1], 1); "
+            "print('aten:' + torch.backends.cpu.get_cpu_capability())")
+    out = subprocess.run([sys.executable, '-c', code], env=env | dict(ONEDNN_VERBOSE='1'), capture_output=True, text=True).stdout
+    isa, aten = re.search(r'isa:([^,\n]+)', out), re.search(r'aten:(\S+)', out)
+    return dict(aten=aten.group(1) if aten else None, onednn=isa.group(1).strip() if isa else None,
+                mkl=env.get('MKL_ENABLE_INSTRUCTIONS', 'its own choice'))
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -49,15 +51,19 @@ def main():
     p.add_argument('--threads', type=int, nargs='+', default=[1, 2, 4])
     p.add_argument('--isas', nargs='+', default=['native', 'avx2'], choices=['native', 'avx2'])
     p.add_argument('--out', default=os.path.join(HERE, 'course_matrix.json'))
+    p.add_argument('--append', action='store_true', help='add the cells to the JSON already there')
     p.add_argument('--cell', type=int, help=argparse.SUPPRESS)           # internal: run one cell for this seed
     a = p.parse_args()
     if a.cell is not None: return cell(a.cell)
     import torch
     res = dict(torch=torch.__version__, python=platform.python_version(), machine=machine(), cells=[], kernels={})
+    if a.append and os.path.exists(a.out): res = json.load(open(a.out))
+    # the variables move the kernels: below the CPU's own ISA too, which shows on an AVX2-only CPU as well
+    res['kernels']['probe: ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41'] = kernels(dict(os.environ) | dict(ATEN_CPU_CAPABILITY='default', ONEDNN_MAX_CPU_ISA='SSE41'))
     for isa in a.isas:
         env = dict(os.environ) | (FORCE_AVX2 if isa == 'avx2' else {})
         for k in FORCE_AVX2: (env.pop(k, None) if isa == 'native' else None)
-        res['kernels'][isa] = kernels(env)
+        res['kernels'][isa] = kernels(env | dict(OMP_NUM_THREADS='1'))
         for threads in a.threads:
             for seed in a.seeds:
                 with tempfile.TemporaryDirectory() as cache:

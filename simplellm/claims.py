@@ -90,9 +90,11 @@ def measure_claims(model:SimpleLLM) -> list[Claim]:
     # lesson 07: greedy repeats itself, temperature, repetition penalty
     prompt = torch.tensor([tok.encode(PROMPT)]); T = prompt.shape[1]
     greedy = generate(model, prompt, 30, temperature=0)[0, T:].tolist()
-    C.append(Claim('07', "greedy: distinct tokens among its last 20", len(set(greedy[-20:])), 10, above=False))
+    C += [Claim('07', "greedy: distinct tokens among its last 20", len(set(greedy[-20:])), 10, above=False),
+          Claim('07', "greedy: distinct tokens among its 30", len(set(greedy)), 20, above=False)]
     penalised = generate(model, prompt, 30, temperature=0, repetition_penalty=1.3)[0, T:].tolist()
-    C.append(Claim('07', 'penalty: distinct tokens more than greedy', len(set(penalised)) - len(set(greedy[-20:])), 10))
+    C += [Claim('07', 'penalty: distinct tokens more than greedy', len(set(penalised)) - len(set(greedy[-20:])), 10),
+          Claim('07', 'penalty: distinct tokens more than greedy, of 30', len(set(penalised)) - len(set(greedy)), 0)]
     samples = {t: generate(model, prompt, 30, temperature=t, generator=0)[0, T:] for t in (0.5, 1.0, 1.5)}
     nll = {t: F.cross_entropy(model(torch.cat([prompt[0], s])[None, :-1])[0, T-1:], s).item() for t, s in samples.items()}
     C.append(Claim('07', 'sample surprise rises with temperature: smallest step', min(nll[1.0] - nll[0.5], nll[1.5] - nll[1.0]), 0))
@@ -113,6 +115,12 @@ def measure_claims(model:SimpleLLM) -> list[Claim]:
             fair = fair + (1 / torch.arange(1, len(w) + 1)).flip(0).cumsum(0).flip(0)[d].sum()
         return got / fair                                                         # (L, H)
     dl, dl_u = dash_lifts(model), dash_lifts(untrained)
+    ls, hs = divmod(dl.argmax().item(), dl.shape[1])
+    op = tok.encode("I HAD always thought Jack Gisburn rather a cheap genius--though a good fellow enough--so it was no great surprise to me")
+    A, dashes = head_maps(model, op)[ls, hs], [j for j, t in enumerate(op) if t == dash_id]
+    after = [i for i in range(len(op)) if i > dashes[-1]]                     # the words after the last dash
+    fair = sum(len(dashes) / (i + 1) for i in after) / len(after)
+    C.append(Claim('30', 'the dash head, after the last dash of the opening: x uniform', A[after][:, dashes].sum(-1).mean().item() / fair, 3))
     C += [Claim('30', 'the dash head over the story: x uniform', dl.max().item(), 2.5),
           Claim('30', "a random model's best head on the dash: x uniform", dl_u.max().item(), 1.5, above=False)]
     return C

@@ -69,6 +69,7 @@ _gpt2 = dict(vocab_size=50257, context_length=1024, dropout=0.1, qkv_bias=True, 
 
 # %% ../nbs/05_model.ipynb #f9716677
 PRESETS = {
+    'nano':        dict(d_embed=64, num_heads=4, num_layers=2, context_length=128, dropout=0.0, tie_weights=False),
     'micro':       dict(d_embed=128, num_heads=4, num_layers=2, context_length=128, dropout=0.0),
     'tiny':        dict(d_embed=256, num_heads=4, num_layers=4, context_length=256, dropout=0.1),
     'gpt2':        dict(_gpt2, d_embed=768, num_heads=12, num_layers=12),

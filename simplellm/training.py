@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['SAVE_INTERVAL_S', 'GUIDE_URL', 'GUIDE', 'load_tokens', 'train_step', 'estimate_loss', 'continue_text', 'simple_fit',
-           'TrainConfig', 'WarmupCosineScheduler', 'configure_optimizer', 'accumulate_gradients', 'Trainer', 'train',
-           'plot_losses']
+           'TrainConfig', 'WarmupCosineScheduler', 'configure_optimizer', 'MuonAdamW', 'accumulate_gradients',
+           'Trainer', 'train', 'plot_losses']
 
 # %% ../nbs/06_training.ipynb #7d56bc77
 import os, sys, math, json, time, types, typing, warnings, dataclasses, contextlib
@@ -76,7 +76,7 @@ class TrainConfig:
     val_frac:float=0.1             # fraction of tokens, at the end of the text, kept for validation
     stride:int|None=64             # step between training windows; None: the context length (no overlap)
     # model
-    model:str='micro'              # model preset: micro, tiny, gpt2, ...
+    model:str='micro'              # model preset: micro, tiny, gpt2, ... (nano: the fast recipe, below)
     init_from:str|None=None        # start from the weights of a `from_pretrained` folder instead of a fresh model
     context_length:int|None=None   # override the preset's context length
     d_embed:int|None=None          # override the preset's width
@@ -89,6 +89,7 @@ class TrainConfig:
     epochs:int=20                  # passes over the training windows (when max_steps is None)
     max_steps:int|None=None        # optimizer steps; overrides epochs
     max_time:float|None=None       # stop after this many seconds of training
+    optimizer:str='adamw'          # adamw: AdamW on everything; muon: Muon on the blocks' matrices, AdamW on the rest
     lr:float=3e-3                  # peak learning rate
     min_lr_ratio:float=0.1         # the cosine decays to lr * min_lr_ratio
     warmup_steps:int=10            # linear warmup steps
@@ -136,6 +137,7 @@ _RANGES = {  # field: (test, what it must be)
     'min_lr_ratio': (lambda v: 0 <= v <= 1, 'in [0, 1]'), 'val_frac': (lambda v: 0 < v < 1, 'in (0, 1)'),
     **{f: (lambda v: 0 <= v < 1, 'in [0, 1)') for f in ('label_smoothing', 'dropout', 'beta1', 'beta2')},
     'precision': (lambda v: v in ('auto', 'fp32', 'bf16', 'fp16'), 'one of auto, fp32, bf16, fp16'),
+    'optimizer': (lambda v: v in ('muon', 'adamw'), 'muon or adamw'),
     'data': (lambda v: bool(v.strip()), 'a data set name, a .txt file or a folder (not empty)'),
 }
 
@@ -216,6 +218,27 @@ def configure_optimizer(model:nn.Module, lr:float=1e-3, weight_decay:float=0.1, 
             if fused: raise
     return torch.optim.AdamW(groups, lr=lr, betas=betas, foreach=True)
 
+# %% ../nbs/06_training.ipynb #4b7373ae
+class MuonAdamW(torch.optim.Optimizer):
+    "Muon on the blocks' weight matrices, AdamW (as `configure_optimizer`) on every other parameter: one optimizer to step, schedule and checkpoint"
+    def __init__(self, model:nn.Module, lr:float=1e-3, weight_decay:float=0.1, betas:tuple=(0.9, 0.95)):
+        named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+        mats = [p for n, p in named if p.dim() == 2 and '.blocks.' in f'.{n}']   # the hidden layers' matrices
+        ids = {id(p) for p in mats}
+        self.adamw = configure_optimizer(_Params([p for _, p in named if id(p) not in ids]), lr, weight_decay, betas)
+        self.muon = torch.optim.Muon(mats, lr=lr, weight_decay=weight_decay, adjust_lr_fn='match_rms_adamw')
+        super().__init__(self.adamw.param_groups + self.muon.param_groups, {})   # the same group dicts: a schedule sets both
+
+    @torch.no_grad()
+    def step(self, closure=None): self.adamw.step(); self.muon.step()
+    def zero_grad(self, set_to_none:bool=True): self.adamw.zero_grad(set_to_none); self.muon.zero_grad(set_to_none)
+    def state_dict(self): return dict(adamw=self.adamw.state_dict(), muon=self.muon.state_dict())
+    def load_state_dict(self, sd): self.adamw.load_state_dict(sd['adamw']); self.muon.load_state_dict(sd['muon'])
+
+class _Params(nn.Module):
+    "A bag of parameters, for `configure_optimizer`"
+    def __init__(self, ps): super().__init__(); self.ps = nn.ParameterList(ps)
+
 # %% ../nbs/06_training.ipynb #492c5d8f
 def accumulate_gradients(loss_model:nn.Module,   # returns the mean loss of (x, y); may be wrapped in DDP
                          micro_batches:list,     # (x, y) pairs of equal size
@@ -258,7 +281,7 @@ class Trainer:
         self.model = model.to(self.device)
         self._build_data(train_ids, val_ids)
         self.max_steps = cfg.max_steps or cfg.epochs * self.steps_per_epoch
-        self.optimizer = configure_optimizer(self.model, cfg.lr, cfg.weight_decay, (cfg.beta1, cfg.beta2))
+        self.optimizer = (MuonAdamW if cfg.optimizer == 'muon' else configure_optimizer)(self.model, cfg.lr, cfg.weight_decay, (cfg.beta1, cfg.beta2))
         self.scheduler = WarmupCosineScheduler(self.optimizer, cfg.warmup_steps, self.max_steps, cfg.min_lr_ratio)
         self.scaler = torch.amp.GradScaler(self.device.type) if self.precision == 'fp16' else None
         self.loss_model = LMLoss(self.model, cfg.loss_chunk, cfg.label_smoothing, cfg.compile)   # chunked loss: appendix 23

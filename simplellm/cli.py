@@ -235,7 +235,7 @@ def train_options(args, cls:type|None=None) -> dict:
 # %% ../nbs/appendix/27_cli.ipynb #81b6873d
 _EXAMPLES = {
     None: '''examples:
-  simplellm                        first time: train the default model on the-verdict (about a minute), then chat
+  simplellm                        first time: train the default model on the-verdict (1-2 minutes), then chat
                                    afterwards: chat with the model in ./checkpoints at once
   simplellm --ckpt-dir runs/a      the same, with the checkpoints in runs/a (every `train` flag works here too)
   simplellm train --data tinyshakespeare --epochs 3
@@ -485,7 +485,7 @@ def run_finetune(args) -> int:
         print(f'The fine-tuned model is in {cfg.ckpt_dir}: chat with it with `simplellm chat --model {cfg.ckpt_dir}`', file=sys.stderr)
     return 0
 
-MAIN_JOB_MAX_TIME = 100  # seconds of training at most on the first start, unless --epochs, --max-steps or max_time say otherwise
+MAIN_JOB_MAX_TIME = 240  # seconds of training at most on the first start, unless --epochs, --max-steps or max_time say otherwise
 
 def run_main_job(args) -> int:
     "`simplellm`: train the default model if `--ckpt-dir` holds no checkpoint, then chat with it"
@@ -493,7 +493,8 @@ def run_main_job(args) -> int:
     ckpt_dir = Path(opts.get('ckpt_dir') or DEFAULT_CKPT_DIR)
     found = find_checkpoint(ckpt_dir)
     if found is None:
-        print(f'No trained model in {ckpt_dir} yet: training one on {opts.get("data", "the-verdict")} first (about a minute; '
+        print(f'No trained model in {ckpt_dir} yet: training one on {opts.get("data", "the-verdict")} first (1 to 2 minutes on a laptop CPU, at most '
+              f'{MAIN_JOB_MAX_TIME // 60} minutes: a slower machine stops there with a less trained model; '
               'Ctrl-C stops and keeps what it learned). Next time the chat starts at once.', file=sys.stderr)
         if not {'epochs', 'max_steps', 'max_time', 'resume'} & set(opts): opts['max_time'] = MAIN_JOB_MAX_TIME
         code = train_with({**opts, 'ckpt_dir': str(ckpt_dir)}, _source(args))

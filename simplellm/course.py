@@ -6,7 +6,7 @@
 __all__ = ['course_model_dir', 'course_model']
 
 # %% ../nbs/appendix/20_course_model.ipynb #a67fbff7
-import json, hashlib, dataclasses
+import sys, json, shutil, hashlib, tempfile, dataclasses
 from pathlib import Path
 from filelock import FileLock
 from .data import cache_dir
@@ -16,22 +16,55 @@ from .training import TrainConfig, train
 # %% ../nbs/appendix/20_course_model.ipynb #cda62e29
 _RUN_ONLY = ('ckpt_dir', 'progress', 'tensorboard', 'resume', 'overwrite')  # fields that do not change the model
 
+def _pinned(cfg:TrainConfig|None) -> TrainConfig:
+    "`cfg` (default: `simplellm train`'s defaults) on the CPU in fp32, whatever the machine offers: the same model everywhere"
+    return dataclasses.replace(cfg or TrainConfig(), device='cpu', precision='fp32')
+
 def course_model_dir(cfg:TrainConfig|None=None # the training run; default: `simplellm train`'s defaults
                     ) -> Path:
     "The cache folder of the model that `cfg` trains: one folder per distinct run"
-    fields = {k: v for k, v in dataclasses.asdict(cfg or TrainConfig()).items() if k not in _RUN_ONLY}
+    fields = {k: v for k, v in dataclasses.asdict(_pinned(cfg)).items() if k not in _RUN_ONLY}
     key = hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()[:12]
     return cache_dir()/'course-model'/key
+
+# %% ../nbs/appendix/20_course_model.ipynb #51f8d29d
+def _load_cached(folder:Path) -> SimpleLLM|None:
+    "The model cached in `folder`; None if there is none yet, or (said in one line on stderr) if it is damaged"
+    if not folder.exists(): return None
+    try:
+        evals = [r for l in (folder/'metrics.jsonl').read_text().splitlines() if l.strip() and 'val_loss' in (r := json.loads(l))]
+        if not evals: raise ValueError("metrics.jsonl holds no evaluation")
+        return SimpleLLM.from_pretrained(folder).eval()
+    except Exception as e:
+        why = (str(e).strip().splitlines() or [''])[0][:200]
+        print(f"The course model cached in {folder} is damaged ({type(e).__name__}: {why}): training it again", file=sys.stderr)
+        return None
+
+def _train_into(cfg:TrainConfig, folder:Path, progress:bool):
+    "Train `cfg` in a temporary folder beside `folder`, drop the training state, then rename the folder into place"
+    for left in folder.parent.glob(f"{folder.name}.*-*"): shutil.rmtree(left, ignore_errors=True)  # by a killed process
+    tmp = Path(tempfile.mkdtemp(prefix=f"{folder.name}.tmp-", dir=folder.parent))
+    old = folder.with_name(f"{folder.name}.old-{tmp.name[-8:]}")
+    try:
+        t = train(dataclasses.replace(cfg, ckpt_dir=str(tmp), progress=progress, resume=False, overwrite=True))
+        if t.interrupted: raise KeyboardInterrupt(f"{t.stop_signal} stopped training the course model: nothing cached")
+        for f in ('training_state.pt', '.lock'): (tmp/f).unlink(missing_ok=True)  # nothing resumes the course model
+        if folder.exists(): folder.rename(old)   # the damaged cache
+        tmp.rename(folder)
+    finally:
+        for f in (tmp, old): shutil.rmtree(f, ignore_errors=True)
 
 # %% ../nbs/appendix/20_course_model.ipynb #ee6cd7dd
 def course_model(cfg:TrainConfig|None=None, # the training run; default: `simplellm train`'s defaults
                  progress:bool=True,         # show training's progress bar and samples the first time
                 ) -> SimpleLLM:
-    "The model `cfg` trains, in eval mode: trained the first time (about a minute on a CPU), loaded from the cache after that"
-    cfg = cfg or TrainConfig()
+    "The model `cfg` trains (on the CPU, in fp32), in eval mode: trained the first time (about a minute on a CPU), loaded from the cache after that"
+    cfg = _pinned(cfg)
     folder = course_model_dir(cfg)
     folder.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(folder) + '.lock'):
-        if not (folder/'config.json').exists() or not (folder/'metrics.jsonl').exists():
-            train(dataclasses.replace(cfg, ckpt_dir=str(folder), progress=progress, resume=False, overwrite=True))
-    return SimpleLLM.from_pretrained(folder).eval()
+    with FileLock(str(folder) + '.lock'):   # side by side: one notebook trains, the others wait, then load
+        model = _load_cached(folder)
+        if model is None:
+            _train_into(cfg, folder, progress)
+            model = SimpleLLM.from_pretrained(folder).eval()
+    return model

@@ -235,7 +235,7 @@ def train_options(args, cls:type|None=None) -> dict:
 # %% ../nbs/appendix/27_cli.ipynb #81b6873d
 _EXAMPLES = {
     None: '''examples:
-  simplellm                        first time: train the default model on the-verdict (1-2 minutes), then chat
+  simplellm                        first time: train the default model on the-verdict (2-4 minutes), then chat
                                    afterwards: chat with the model in ./checkpoints at once
   simplellm --ckpt-dir runs/a      the same, with the checkpoints in runs/a (every `train` flag works here too)
   simplellm train --data tinyshakespeare --epochs 3
@@ -493,7 +493,7 @@ def run_main_job(args) -> int:
     ckpt_dir = Path(opts.get('ckpt_dir') or DEFAULT_CKPT_DIR)
     found = find_checkpoint(ckpt_dir)
     if found is None:
-        print(f'No trained model in {ckpt_dir} yet: training one on {opts.get("data", "the-verdict")} first (1 to 2 minutes on a laptop CPU, at most '
+        print(f'No trained model in {ckpt_dir} yet: training one on {opts.get("data", "the-verdict")} first (2 to 4 minutes on a laptop CPU, at most '
               f'{MAIN_JOB_MAX_TIME // 60} minutes: a slower machine stops there with a less trained model; '
               'Ctrl-C stops and keeps what it learned). Next time the chat starts at once.', file=sys.stderr)
         if not {'epochs', 'max_steps', 'max_time', 'resume'} & set(opts): opts['max_time'] = MAIN_JOB_MAX_TIME

@@ -70,7 +70,7 @@ def simple_fit(model, train_ds, val_ds, epochs:int=4, lr:float=2e-3, batch_size:
 # %% ../nbs/06_training.ipynb #52502c8a
 @dataclass
 class TrainConfig:
-    "Everything a training run needs; the defaults train a small model on The Verdict in about a minute on a CPU"
+    "Everything a training run needs; the defaults train a small model on The Verdict in a few minutes on a CPU"
     # data
     data:str='the-verdict'         # a data set name, a .txt file or a folder of .txt files
     val_frac:float=0.1             # fraction of tokens, at the end of the text, kept for validation

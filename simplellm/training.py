@@ -8,7 +8,7 @@ __all__ = ['SAVE_INTERVAL_S', 'GUIDE_URL', 'GUIDE', 'load_tokens', 'train_step',
            'Trainer', 'train', 'plot_losses']
 
 # %% ../nbs/06_training.ipynb #7d56bc77
-import os, sys, math, json, time, types, typing, warnings, dataclasses, contextlib
+import os, sys, math, json, time, copy, types, typing, warnings, dataclasses, contextlib
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F

@@ -1,5 +1,5 @@
 """Lesson 10's claims, per task kind, over seeds and machine profiles: the fine-tuned model beats the base model and the model trained
-from scratch on the test split's exact matches. Each (thread count, seed) cell runs in its own process, its thread count and instruction
+from scratch on the test split: its exact matches, and its answer loss (lower is better). Each (thread count, seed) cell runs in its own process, its thread count and instruction
 set fixed before torch starts, with its own data cache: so each profile trains its own base model, as a learner's machine would, unless
 --base-from gives one trained base model to them all (quicker: it checks the fine-tuning, not the base model's training).
 
@@ -27,7 +27,7 @@ def cell(seeds:list) -> dict:
     import torch
     from simplellm.data import load_text
     from simplellm.model import SimpleLLM
-    from simplellm.finetune import (shakespeare_model, held_out_start, make_instructions, fit_answers, scores, add_lora,
+    from simplellm.finetune import (shakespeare_model, held_out_start, make_instructions, fit_answers, scores, answer_losses, add_lora,
                                     FINETUNE_STEPS, FINETUNE_LR, LORA_RANK, LORA_ALPHA, LORA_LR)
     t0 = time.perf_counter()
     base = shakespeare_model()
@@ -35,18 +35,18 @@ def cell(seeds:list) -> dict:
     plays = load_text('tinyshakespeare')
     data = make_instructions(plays, held_out_start())
     out = dict(threads=torch.get_num_threads(), capability=torch.backends.cpu.get_cpu_capability(), base_s=round(base_s, 1),
-               base=scores(base, data['test']), seeds={})
+               base=scores(base, data['test']), base_loss=answer_losses(base, data['test']), seeds={})
     for seed in seeds:
         r, t = {}, {}
         t0 = time.perf_counter(); full = copy.deepcopy(base); fit_answers(full, data['train'], FINETUNE_STEPS, lr=FINETUNE_LR, seed=seed)
-        r['full'], t['full'] = scores(full, data['test']), time.perf_counter() - t0
+        r['full'], r['full_loss'], t['full'] = scores(full, data['test']), answer_losses(full, data['test']), time.perf_counter() - t0
         t0 = time.perf_counter(); torch.manual_seed(seed); scratch = SimpleLLM(base.cfg); fit_answers(scratch, data['train'], FINETUNE_STEPS, lr=FINETUNE_LR, seed=seed)
-        r['scratch'], t['scratch'] = scores(scratch, data['test']), time.perf_counter() - t0
+        r['scratch'], r['scratch_loss'], t['scratch'] = scores(scratch, data['test']), answer_losses(scratch, data['test']), time.perf_counter() - t0
         t0 = time.perf_counter(); torch.manual_seed(seed); lora = add_lora(copy.deepcopy(base), LORA_RANK, LORA_ALPHA); fit_answers(lora, data['train'], FINETUNE_STEPS, lr=LORA_LR, seed=seed)
-        r['lora'], t['lora'] = scores(lora, data['test']), time.perf_counter() - t0
+        r['lora'], r['lora_loss'], t['lora'] = scores(lora, data['test']), answer_losses(lora, data['test']), time.perf_counter() - t0
         r['s'] = {k: round(v, 1) for k, v in t.items()}
         out['seeds'][seed] = r
-        print(json.dumps({'threads': out['threads'], 'seed': seed, **{k: r[k] for k in ('full', 'scratch', 'lora')}}), file=sys.stderr, flush=True)
+        print(json.dumps({'threads': out['threads'], 'seed': seed, **{k: r[k] for k in ('full', 'scratch', 'lora', 'full_loss', 'scratch_loss', 'lora_loss')}}), file=sys.stderr, flush=True)
     return out
 
 
@@ -83,7 +83,7 @@ def main():
         if p.returncode: print(f'the cell with {n} threads, seed {seed} failed (exit {p.returncode})', file=sys.stderr); continue
         c = json.loads(out.splitlines()[-1])
         cells.setdefault(f'avx2, {n} threads', {**c, 'seeds': {}})['seeds'].update(c['seeds'])
-    margins = {}   # kind -> the smallest margin over all cells: full - base, full - scratch, lora - base
+    margins, loss_margins = {}, {}   # kind -> the smallest margin over all cells: full - base, full - scratch, lora - base
     for c in cells.values():
         for r in c['seeds'].values():
             for k in c['base']:
@@ -93,11 +93,17 @@ def main():
                 m['lora_over_base'] = min(m['lora_over_base'], r['lora'][k] - c['base'][k])
                 m['lora_over_scratch'] = min(m['lora_over_scratch'], r['lora'][k] - r['scratch'][k])
                 m['full_over_lora'] = min(m['full_over_lora'], r['full'][k] - r['lora'][k])
+                l = loss_margins.setdefault(k, dict(base_minus_full=99.0, scratch_minus_full=99.0, base_minus_lora=99.0, scratch_minus_lora=99.0))
+                l['base_minus_full'] = min(l['base_minus_full'], c['base_loss'][k] - r['full_loss'][k])       # answer loss: lower is better
+                l['scratch_minus_full'] = min(l['scratch_minus_full'], r['scratch_loss'][k] - r['full_loss'][k])
+                l['base_minus_lora'] = min(l['base_minus_lora'], c['base_loss'][k] - r['lora_loss'][k])
+                l['scratch_minus_lora'] = min(l['scratch_minus_lora'], r['scratch_loss'][k] - r['lora_loss'][k])
     res = dict(date=time.strftime('%Y-%m-%d %H:%M'), cpu=lscpu(), python=platform.python_version(), torch=__import__('torch').__version__,
                loadavg=os.getloadavg(), wall_s=round(time.perf_counter() - t0), profile=LAPTOP, seeds=args.seeds, base_from=args.base_from,
-               smallest_margins={k: {n: round(v, 4) for n, v in m.items()} for k, m in margins.items()}, cells=cells)
+               smallest_margins={k: {n: round(v, 4) for n, v in m.items()} for k, m in margins.items()},
+               smallest_loss_margins={k: {n: round(v, 4) for n, v in m.items()} for k, m in loss_margins.items()}, cells=cells)
     Path(args.out).write_text(json.dumps(res, indent=1))
-    print(json.dumps(res['smallest_margins'], indent=1))
+    print(json.dumps(dict(exact_match=res['smallest_margins'], answer_loss=res['smallest_loss_margins']), indent=1))
 
 
 if __name__ == '__main__': main()

@@ -27,7 +27,7 @@ from . import checkpoint as ckpt
 
 # %% ../nbs/10_finetuning.ipynb #f10a0007
 SHAKESPEARE_BASE = TrainConfig(data='tinyshakespeare', model='micro', max_steps=900, batch_size=8, lr=3e-3, warmup_steps=10, eval_every=150,
-                               early_stopping_patience=None, sample_prompt='ROMEO:', seed=123)   # 8 to 15 minutes on a 2-core CPU, once
+                               early_stopping_patience=None, sample_prompt='ROMEO:', seed=123)   # about 17 minutes on a 2-core AVX2 CPU, once
 def shakespeare_model(progress:bool=False) -> SimpleLLM:
     "The course's Tiny Shakespeare model (`SHAKESPEARE_BASE`), in eval mode: trained the first time, loaded from the cache after that"
     from simplellm.course import course_model

@@ -72,7 +72,7 @@ def main():
                     r = subprocess.run([sys.executable, __file__, '--cell', str(seed)], env=e, capture_output=True, text=True)
                     if r.returncode: sys.exit(f'cell seed={seed} threads={threads} isa={isa} failed:\n{r.stderr[-3000:]}')
                     out = json.loads(r.stdout.strip().splitlines()[-1])
-                rec = dict(seed=seed, threads=threads, isa=isa, wall_s=round(time.perf_counter() - t0, 1), load=round(os.getloadavg()[0], 2), **out)
+                rec = dict(seed=seed, threads=threads, isa=isa, machine=machine(), wall_s=round(time.perf_counter() - t0, 1), load=round(os.getloadavg()[0], 2), **out)
                 res['cells'].append(rec)
                 bad = [c['what'] for c in out['claims'] if c['margin'] <= 0]
                 print(f"seed {seed} threads {threads} {isa} ({out['capability']}): trained in {out['train_s']} s; "

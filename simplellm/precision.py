@@ -34,7 +34,8 @@ def describe_device(device:torch.device) -> str:
 
 # %% ../nbs/appendix/24_precision.ipynb #1f96b112
 def cpu_has_bf16() -> bool:
-    "Whether this CPU has native bf16 instructions (AVX512-BF16 or AMX), so bf16 autocast speeds it up"
+    "Whether this CPU has native bf16 instructions (AVX512-BF16 or AMX) and PyTorch's kernels may use them, so bf16 autocast speeds it up"
+    if torch.backends.cpu.get_cpu_capability() != 'AVX512': return False   # kernels held to AVX2 (ATEN_CPU_CAPABILITY=avx2) or another ISA
     checks = [getattr(torch.cpu, n, None) for n in ('_is_avx512_bf16_supported', '_is_amx_tile_supported')]
     return any(c() for c in checks if c is not None)
 

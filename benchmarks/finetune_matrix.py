@@ -1,4 +1,4 @@
-"""Lesson 10's claims, per task kind, over seeds and machine profiles: the fine-tuned model beats the base model and the model trained
+"""Lessons 10 and 11's claims, per task kind, over seeds and machine profiles: the fine-tuned model (lesson 10) and the LoRA model (lesson 11) against the base model and the model trained
 from scratch on the test split: its exact matches, and its answer loss (lower is better). Each (thread count, seed) cell runs in its own process, its thread count and instruction
 set fixed before torch starts, with its own data cache: so each profile trains its own base model, as a learner's machine would, unless
 --base-from gives one trained base model to them all (quicker: it checks the fine-tuning, not the base model's training).

@@ -364,7 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument('--opset', type=_arg(tokens_value), default=None, metavar='N', help="ONNX opset version (default: the exporter's)")
     e.set_defaults(func=run_export)
 
-    from simplellm.finetune import FinetuneConfig
+    from simplellm.finetune_trainer import FinetuneConfig
     f = _subparser(sub, 'finetune', 'fine-tune a model to follow instructions',
                    "Fine-tune a model on a JSONL file of instructions (Alpaca's fields: instruction, optional input, output), every weight or "
                    'LoRA adapters (--lora-rank). --ckpt-dir gets the merged model, which HF loads, and its template, which the chat uses.')
@@ -392,7 +392,7 @@ def chat(model, where, settings:ChatSettings|None=None) -> int:
 
 def _template_of(where) -> dict|None:
     "The instruction template in the model folder `where` (lesson 10), or None: a model that continues text"
-    from simplellm.finetune import read_template
+    from simplellm.finetune_trainer import read_template
     return read_template(where) if Path(where).is_dir() else None
 
 def run_chat(args) -> int:
@@ -477,7 +477,7 @@ def run_train(args) -> int:
 
 def run_finetune(args) -> int:
     "`simplellm finetune`: fine-tune --model on --data; --ckpt-dir gets the merged model and its template"
-    from simplellm.finetune import FinetuneConfig, finetune
+    from simplellm.finetune_trainer import FinetuneConfig, finetune
     cfg = train_config(train_options(args, FinetuneConfig), _source(args), FinetuneConfig)
     trainer = finetune(cfg)
     if trainer.interrupted: return trainer.exit_code   # 130 or 143: a checkpoint to --resume from was saved
@@ -510,7 +510,7 @@ def run_main_job(args) -> int:
 def _as_flags(msg:str) -> str:
     "`msg` with TrainConfig arguments such as `overwrite=True`, `ckpt_dir` (the names with an underscore) written as the flags of `simplellm train`"
     names = {f.name for f in fields(__import__('simplellm.training', fromlist=['TrainConfig']).TrainConfig)}
-    if 'simplellm.finetune' in sys.modules: names |= {f.name for f in fields(sys.modules['simplellm.finetune'].FinetuneConfig)}   # --lora-rank, ...
+    if 'simplellm.finetune_trainer' in sys.modules: names |= {f.name for f in fields(sys.modules['simplellm.finetune_trainer'].FinetuneConfig)}   # --lora-rank, ...
     msg = re.sub(r'\b(\w+)=True\b', lambda m: _flag(m[1]) if m[1] in names else m[0], msg)
     msg = re.sub(r'\b(\w+)=(\S+)', lambda m: f'{_flag(m[1])} {m[2]}' if m[1] in names else m[0], msg)
     msg = re.sub(r'(?<![\w/.-])([a-z]+(?:_[a-z0-9]+)+)\b', lambda m: _flag(m[1]) if m[1] in names else m[0], msg)  # d_embed -> --d-embed

@@ -67,7 +67,11 @@ if __name__ == '__main__':
         hit = next((r for r in curve if r['val_loss'] <= target), None)
         hits[str(target)] = hit and hit['s']
         print(f"  val loss <= {target}: " + (f"after {hit['s']:.0f} {unit}" if hit else 'not reached') + (f" (nanoGPT, published: ~{nano} s)" if nano else f" (target: within 600 s)"))
+    import subprocess
+    cpu = dict(l.split(':', 1) for l in subprocess.run(['lscpu'], capture_output=True, text=True).stdout.splitlines() if ':' in l)
     res = dict(torch=torch.__version__, threads=torch.get_num_threads(), loadavg=os.getloadavg(), date=time.strftime('%Y-%m-%d %H:%M'),
+               cpu_model=cpu.get('Model name', '').strip(), cpu_flags=cpu.get('Flags', '').strip(), capability=torch.backends.cpu.get_cpu_capability(),
+               precision=t.precision,
                config={**BEST, **over}, budget=budget, unit=unit, s_per_step=sps, max_steps=cfg.max_steps, best=best, reached=hits, curve=curve)
     suffix = '_quick' if a.quick else ''
     out = os.path.join(HERE, f'train_shakespeare{suffix}.json')

@@ -223,5 +223,5 @@ def fit_answers(model, examples:list, steps:int=FINETUNE_STEPS, batch_size:int=1
         optimizer.step(); scheduler.step(); losses.append(loss.item())
     return losses
 
-# %% ../nbs/10_finetuning.ipynb #f10b0002
+# %% ../nbs/10_finetuning.ipynb #9dedd275
 from .lora import LoRALinear, add_lora, merge_lora, trainable_params, LORA_RANK, LORA_ALPHA, LORA_LR   # lesson 11's LoRA, part of fine-tuning's API

@@ -22,20 +22,19 @@ def run(opt:str, steps:int) -> dict:
     from simplellm.finetune import SHAKESPEARE_BASE
     from simplellm.training import train
     from simplellm.explorer import attention_weights
+    from simplellm.claims import _focus   # lesson 01's focus, as the claims matrix measures it
     from simplellm.data import get_tokenizer
     from simplellm.model import SimpleLLM
     d = tempfile.mkdtemp()
     cfg = dataclasses.replace(SHAKESPEARE_BASE, optimizer=opt, max_steps=steps, ckpt_dir=d, progress=False, overwrite=True, resume=False,
                               device='cpu', precision='fp32')   # as the course-model cache trains it: the same on every machine
     t0 = time.perf_counter(); trainer = train(cfg); wall = time.perf_counter() - t0
-    rows = [json.loads(l) for l in open(os.path.join(d, 'metrics.jsonl'))]
     model = trainer.model.eval()
     ids = get_tokenizer().encode(LINE)
     torch.manual_seed(0)
-    focus = lambda m: attention_weights(m, ids).max(-1).values[..., 4:].mean(-1)   # (layers, heads)
-    f, fu = focus(model), focus(SimpleLLM(model.cfg).eval())
+    f, fu = _focus(attention_weights(model, ids)), _focus(attention_weights(SimpleLLM(model.cfg).eval(), ids))   # (layers, heads)
     return dict(optimizer=opt, steps=steps, threads=torch.get_num_threads(), capability=torch.backends.cpu.get_cpu_capability(), train_s=round(wall, 1),
-                val_loss={r['step']: round(r['val_loss'], 3) for r in rows if r.get('val_loss') is not None},
+                val_loss={r['step']: round(r['val_loss'], 3) for r in trainer.metrics},
                 focus=[[round(v, 3) for v in row] for row in f.tolist()], focus_untrained_max=round(fu.max().item(), 3))
 
 

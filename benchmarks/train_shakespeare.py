@@ -12,7 +12,7 @@ Trainer's callbacks), and max_steps is set so that the schedule ends at the budg
 in process CPU seconds / 2 (what a run takes on 2 idle cores) instead of wall seconds, for a machine shared with
 other jobs; the curve's time axis is then CPU seconds / 2 too.
 """
-import argparse, json, os, time, torch
+import argparse, json, os, sys, time, torch
 from simplellm.training import TrainConfig, Trainer, train
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -67,10 +67,10 @@ if __name__ == '__main__':
         hit = next((r for r in curve if r['val_loss'] <= target), None)
         hits[str(target)] = hit and hit['s']
         print(f"  val loss <= {target}: " + (f"after {hit['s']:.0f} {unit}" if hit else 'not reached') + (f" (nanoGPT, published: ~{nano} s)" if nano else f" (target: within 600 s)"))
-    import subprocess
-    cpu = dict(l.split(':', 1) for l in subprocess.run(['lscpu'], capture_output=True, text=True).stdout.splitlines() if ':' in l)
+    sys.path.insert(0, HERE); from finetune_matrix import lscpu   # this folder's scripts import each other
+    cpu = lscpu()
     res = dict(torch=torch.__version__, threads=torch.get_num_threads(), loadavg=os.getloadavg(), date=time.strftime('%Y-%m-%d %H:%M'),
-               cpu_model=cpu.get('Model name', '').strip(), cpu_flags=cpu.get('Flags', '').strip(), capability=torch.backends.cpu.get_cpu_capability(),
+               cpu_model=cpu.get('model', ''), cpu_flags=cpu.get('flags', ''), capability=torch.backends.cpu.get_cpu_capability(),
                precision=t.precision,
                config={**BEST, **over}, budget=budget, unit=unit, s_per_step=sps, max_steps=cfg.max_steps, best=best, reached=hits, curve=curve)
     suffix = '_quick' if a.quick else ''

@@ -6,7 +6,7 @@
 __all__ = ['SHAKESPEARE_BASE', 'TASKS', 'SPLIT_SIZES', 'TEMPLATE', 'IGNORE', 'FINETUNE_STEPS', 'FINETUNE_LR', 'shakespeare_model',
            'play_speeches', 'held_out_start', 'next_word_task', 'speaker_task', 'capitals_task', 'reverse_task',
            'make_instructions', 'write_jsonl', 'read_jsonl', 'format_prompt', 'encode_example', 'pad_batch',
-           'answer_loss', 'greedy_answer', 'exact_match', 'scores', 'answer_losses', 'fit_answers']
+           'answer_loss', 'greedy_answer', 'exact_match', 'scores', 'answer_losses', 'fit_answers', 'print_table']
 
 # %% ../nbs/10_finetuning.ipynb #f10a0003
 import json, random
@@ -222,6 +222,12 @@ def fit_answers(model, examples:list, steps:int=FINETUNE_STEPS, batch_size:int=1
         nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 1.0)
         optimizer.step(); scheduler.step(); losses.append(loss.item())
     return losses
+
+# %% ../nbs/10_finetuning.ipynb #f10b0100
+def print_table(title:str, rows:dict, fmt:str, kinds:tuple=tuple(TASKS)):
+    "Print `rows` (model name -> task kind -> value) with a column per task kind"
+    print(f'{title:>12}' + ''.join(f'{k:>11}' for k in kinds))
+    for name, r in rows.items(): print(f'{name:>12}' + ''.join(f'{r[k]:>11{fmt}}' for k in kinds))
 
 # %% ../nbs/10_finetuning.ipynb #9dedd275
 from .lora import LoRALinear, add_lora, merge_lora, trainable_params, LORA_RANK, LORA_ALPHA, LORA_LR   # lesson 11's LoRA, part of fine-tuning's API

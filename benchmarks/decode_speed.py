@@ -8,7 +8,9 @@ after a 10-token prompt, batch 1:
   plain modules for reference (nn.Linear float32, bfloat16, `_weight_int8pack_mm` int8);
 - llama.cpp: `llama-bench -p 0 -n NEW -t THREADS -r 1` on the same weights converted by llama.cpp's own
   `convert_hf_to_gguf.py` to f32, f16, bf16 and q8_0 (skipped, saying so, when the binaries are not given);
-- HF transformers' `generate` in float32 and bfloat16.
+- HF transformers' `generate` in float32 and bfloat16;
+- the lever of compiling the decoding step: the packed and the plain float32 model with their blocks compiled by inductor
+  (weights frozen, dynamic lengths), with the first call's time, which includes compiling (`--no-compile` skips it).
 Each repeat runs every one of them once, in turn, so that a noisy neighbour slows them alike; the figures are medians.
 Also: the read bandwidth (`torch.sum` over 1 GiB), where a step's time goes (`torch.profiler`), the output head alone on
 each kernel, 1 thread against 2, the per-step overhead, the course model's perplexity at each width, the CPU's model
@@ -68,6 +70,13 @@ def quiet_load(folder, dtype:str, packed:bool=True):
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         return load_model(str(folder), dtype)[0] if packed else SimpleLLM.from_pretrained(folder, dtype=dtype, dropout=0.0).eval()
+
+def compile_step(model):
+    "`model` with its blocks (`hidden`, what `generate` calls before the head) compiled by inductor, weights frozen, lengths dynamic"
+    import torch._inductor.config as icfg
+    icfg.freezing = True                      # constant weights: inductor folds and prepacks them (the first call, in inference mode)
+    model.hidden = torch.compile(model.hidden, dynamic=True)   # one graph for every cache length; the head is one product
+    return model
 
 # --- llama.cpp ------------------------------------------------------------------------------------------------------
 LLAMA_TYPES = {'fp32': ['f32'], '16-bit': ['f16', 'bf16'], '8-bit': ['q8_0']}
@@ -190,6 +199,7 @@ def main(argv=None):
     p.add_argument('--repeats', type=int, default=None, help='interleaved runs; the figures are their medians (default 5)')
     p.add_argument('--llama-bench', default=None, help="llama.cpp's llama-bench binary (or $LLAMA_BENCH)")
     p.add_argument('--llama-convert', default=None, help="llama.cpp's convert_hf_to_gguf.py (or $LLAMA_CONVERT)")
+    p.add_argument('--no-compile', action='store_true', help='skip the compiled decoding step (torch.compile takes a minute or two)')
     p.add_argument('--no-ppl', action='store_true', help='skip the perplexity check (it needs the course model)')
     p.add_argument('--json', default=None, help='also write the figures to this JSON file')
     args = p.parse_args(argv)
@@ -207,6 +217,9 @@ def main(argv=None):
     ours = {'fp32': quiet_load(folder, 'fp32'), '16-bit': quiet_load(folder, 'bf16'), '8-bit': quiet_load(folder, 'int8')}
     plain = {'fp32 nn.Linear': quiet_load(folder, 'fp32', False), 'bf16 plain': quiet_load(folder, 'bf16', False),
              'int8 weight-only (_weight_int8pack_mm)': quiet_load(folder, 'int8', False)}
+    compiled = {} if args.no_compile else {'fp32 compiled (inductor, freezing)': compile_step(quiet_load(folder, 'fp32')),
+                                           'fp32 nn.Linear compiled (inductor, freezing)': compile_step(quiet_load(folder, 'fp32', False))}
+    plain |= compiled
     kernel = {k: sorted({type(m).__name__ for m in v.modules() if 'Linear' in type(m).__name__}) for k, v in ours.items()}
     read = {k: weight_bytes(v) for k, v in (ours | plain).items()}
     hf_models = {'hf fp32': hf, 'hf bf16': copy.deepcopy(hf).to(torch.bfloat16)}
@@ -226,9 +239,10 @@ def main(argv=None):
             gguf = convert_gguf(llama[1], folder, Path(tmp.name))
             for t, f in gguf.items(): runs[f'llama.cpp {t}'] = (lambda f=f: llama_bench(llama[0], f, new, args.threads))
     if why_not: print(f'  llama.cpp skipped: {why_not}')
-    times, outs = {k: [] for k in runs}, {}
+    times, outs, first_s = {k: [] for k in runs}, {}, {}
     with torch.inference_mode():
-        for k, fn in runs.items(): outs[k] = fn()                 # warm up (and the tokens, for the checks below)
+        for k, fn in runs.items():                                # warm up (and the tokens, for the checks below)
+            t = time.perf_counter(); outs[k] = fn(); first_s[k] = time.perf_counter() - t   # compiled: its compile time
         for _ in range(repeats):                                  # interleaved: a noisy neighbour slows them all alike
             for k, fn in runs.items():
                 t = time.perf_counter(); r = fn(); s = time.perf_counter() - t
@@ -259,6 +273,8 @@ def main(argv=None):
     targets['16-bit vs fp32'] = dict(goal='16-bit (--dtype bf16) decodes at >= 0.9x fp32', ratio=tps['16-bit'] / tps['fp32'],
                                      met=tps['16-bit'] >= 0.9 * tps['fp32'])
     reference = {k: dict(tok_s=tps[k], weight_bytes=read[k], roofline=tps[k] * read[k] / bw / 1e9, new_tokens=ntok[k]) for k in plain}
+    for k in compiled: reference[k] |= dict(first_call_s=first_s[k], vs_eager_packed=tps[k] / tps['fp32'],
+                                            same_tokens_as_eager=torch.equal(outs[k], outs['fp32']))
     torch.set_num_threads(1)                                      # the thread lever: ours again on one thread
     with torch.inference_mode(): one = {k: new / median_time(runs[k], max(repeats // 2, 1), 0) for k in ours}
     torch.set_num_threads(args.threads)
@@ -283,7 +299,9 @@ def main(argv=None):
         print(f"  {w:>6}: simplellm {r['simplellm']:6.1f} tok/s ({'+'.join(r['simplellm_kernels'])}, {r['weight_bytes']/1e6:.0f} MB/token, "
               f"roofline {r['roofline']:.0%}); {ll}" + (f"; ours/llama.cpp {r['vs_llama.cpp']:.2f}" if r['vs_llama.cpp'] else '') +
               (f"; HF {r['hf']:.1f}" if r['hf'] else ''))
-    for k, r in reference.items(): print(f"  reference, {k}: {r['tok_s']:.1f} tok/s")
+    for k, r in reference.items(): print(f"  reference, {k}: {r['tok_s']:.1f} tok/s" + (
+        f" ({r['vs_eager_packed']:.2f}x the packed eager fp32; its first call, compiling included, {r['first_call_s']:.0f} s; "
+        f"same tokens {r['same_tokens_as_eager']})" if 'first_call_s' in r else ''))
     print(f"  fp32 tokens (packed and plain) equal to HF's: {same_fp32}; greedy tokens equal to fp32's: " + ', '.join(f'{k} {v:.0%}' for k, v in agree.items()))
     print(f"  on 1 thread: " + ', '.join(f"{k} {v:.1f}" for k, v in one.items()) + ' tok/s')
     for k, pr in prof.items(): print(f"  where a {k} step goes, ms/token: " + ', '.join(f"{n} {v:.2f}" for n, v in pr.items()))

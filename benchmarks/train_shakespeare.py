@@ -43,18 +43,19 @@ def within(curve:list, budget:float) -> dict:
     "The evaluation with the lowest validation loss among those done within `budget` seconds (evaluations counted)"
     return min([c for c in curve if c['s'] <= budget] or curve[:1], key=lambda c: c['val_loss'])
 
-def plot(json_path:str, png_path:str, n:int=5):
-    "Draw the validation curves of the `n` full-budget runs, best within the budget first, on record at the AVX2 kernel level, and nanoGPT's published points"
+def plot(json_path:str, png_path:str, budget:float=600.0, unit:str='s', capability:str='AVX2', n:int=5):
+    "Draw the validation curves of the `n` runs on record with this budget, unit and kernel level, best within the budget first, and nanoGPT's published points"
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
-    runs = [r for r in json.load(open(json_path)) if r['budget'] >= 600 and r.get('capability') == 'AVX2']
+    runs = [r for r in json.load(open(json_path)) if r['budget'] == budget and r.get('unit', 's') == unit and r.get('capability') == capability]
     runs = sorted(runs, key=lambda r: within(r['curve'], r['budget'])['val_loss'])[:n]
     fig, ax = plt.subplots(figsize=(7, 4))
     for r in runs: ax.plot([c['s'] for c in r['curve']], [c['val_loss'] for c in r['curve']], '.-', ms=3,
                            label=f"{label(r)}: {within(r['curve'], r['budget'])['val_loss']:.2f}")
     ax.plot(*zip(*[(s, l) for l, s in PUBLISHED]), 'x', ms=10, label='nanoGPT 256x4 (published)')
-    ax.axhline(4.6, ls=':', c='k', label='target 4.6'); ax.axvline(600, ls='--', c='grey', lw=0.8)
-    ax.set(xlabel='training time, evaluations included (s)', ylabel='validation loss', ylim=(4.5, 6.5),
-           title='Tiny Shakespeare, 10 minutes on 2 CPU cores (AVX2 kernels, fp32)'); ax.legend(fontsize=7); fig.tight_layout()
+    ax.axhline(4.6, ls=':', c='k', label='target 4.6')
+    ax.axvline(budget, ls='--', c='grey', lw=0.8)
+    ax.set(xlabel=f'training time, evaluations included ({unit})', ylabel='validation loss', ylim=(4.5, 6.5) if budget >= 600 else None,
+           title=f'Tiny Shakespeare, {budget:.0f} {unit} on 2 CPU cores ({capability} kernels, fp32)'); ax.legend(fontsize=7); fig.tight_layout()
     fig.savefig(png_path, dpi=100); plt.close(fig)
 
 def value(s:str):
@@ -106,5 +107,5 @@ if __name__ == '__main__':
     out = os.path.join(HERE, f'train_shakespeare{suffix}.json')
     old = json.load(open(out)) if os.path.exists(out) else []
     json.dump(old + [res], open(out, 'w'), indent=1)
-    plot(out, os.path.join(HERE, f'train_shakespeare{suffix}.png'))
+    plot(out, os.path.join(HERE, f'train_shakespeare{suffix}.png'), budget, unit, res['capability'])   # this run among its like
     print('results:', out)

@@ -35,7 +35,7 @@ def run(workers:str, path:str|None=None) -> dict:
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     secs = {m[1]: int(m[2]) for l in lines if (m := re.match(r'(\S+\.ipynb): (\d+) secs', l))}
     shutil.rmtree(cache, ignore_errors=True)
-    return dict(workers=workers, rc=rc, wall_s=round(wall, 1), cpu_s=round(cpu, 1), busy=round(cpu / (wall * os.cpu_count()), 3),
+    return dict(workers=workers, rc=rc, wall_s=round(wall, 1), cpu_s=round(cpu, 1),
                 notebooks={n: dict(s=secs.get(n), **events.get(n, {})) for n in sorted(set(secs) | set(events), key=lambda n: -(secs.get(n) or 0))},
                 failed=[l.strip() for l in lines[next((i + 2 for i, l in enumerate(lines) if 'Tests Failed' in l), len(lines)):] if l.strip()])
 
@@ -51,5 +51,5 @@ if __name__ == '__main__':
     for w in args.workers:
         r = run(w, args.path); out['runs'].append(r)
         top = ', '.join(f"{n} {v['s']}" for n, v in list(r['notebooks'].items())[:6])
-        print(f"workers {w}: {r['wall_s']:.0f} s wall, {r['cpu_s']:.0f} CPU s, cores busy {r['busy']:.0%}, rc {r['rc']}; slowest: {top}", flush=True)
+        print(f"workers {w}: {r['wall_s']:.0f} s wall, {r['cpu_s']:.0f} CPU s, cores busy {r['cpu_s'] / (r['wall_s'] * os.cpu_count()):.0%}, rc {r['rc']}; slowest: {top}", flush=True)
         if not args.path: (HERE/'suite_timing.json').write_text(json.dumps(out, indent=1) + '\n')

@@ -6,6 +6,10 @@ benchmarks/suite_timing.json.
 
     python benchmarks/suite_timing.py                      # nbdev_test's default workers (one per core), then 3 workers
     python benchmarks/suite_timing.py --workers default    # the README's command alone
+    python benchmarks/suite_timing.py --cells nbs/10_finetuning.ipynb nbs/06_training.ipynb   # per cell, each notebook alone
+
+With --cells, each notebook runs alone, one after another, as nbdev_test runs it (slow cells included, one thread, a fresh
+cache each, so a notebook pays for the models it trains), and each cell's seconds are stored under `cells` in the JSON.
 """
 import argparse, json, os, re, resource, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
@@ -16,12 +20,12 @@ from finetune_matrix import lscpu   # this folder's scripts import each other
 ROOT, DATA = HERE.parent, HERE.parent.parent/'shared'/'data'
 
 
-def run(workers:str, path:str|None=None) -> dict:
+def run(workers:str, file_re:str|None=None) -> dict:
     "One `nbdev_test --flags slow` with a fresh cache (seeded with the data sets, as CI does) and `workers` workers ('default': nbdev's)"
     cache = Path(tempfile.mkdtemp(prefix='simplellm-suite-'))
     for f in ('tinyshakespeare.txt',):
         if (DATA/f).exists(): shutil.copy(DATA/f, cache/f)
-    cmd = ['nbdev_test', '--flags', 'slow', '--do_print', '--timing'] + ([] if workers == 'default' else ['--n_workers', workers]) + (['--path', path] if path else [])
+    cmd = ['nbdev_test', '--flags', 'slow', '--do_print', '--timing'] + ([] if workers == 'default' else ['--n_workers', workers]) + (['--file_re', file_re] if file_re else [])
     env = {**os.environ, 'OMP_NUM_THREADS': '1', 'SIMPLELLM_CACHE': str(cache), 'PYTHONUNBUFFERED': '1'}   # each line when it happens
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0, events, lines = time.perf_counter(), {}, []
@@ -40,16 +44,57 @@ def run(workers:str, path:str|None=None) -> dict:
                 failed=[l.strip() for l in lines[next((i + 2 for i, l in enumerate(lines) if 'Tests Failed' in l), len(lines)):] if l.strip()])
 
 
+def cell_times(nb:str) -> list:
+    "Run notebook `nb` as nbdev_test does (in this process) and return each executed cell's index, seconds and first line"
+    from execnb.shell import CaptureShell
+    from nbdev.test import test_nb
+    times, run_cell = [], CaptureShell.cell
+    def timed(self, cell, *args, **kw):
+        t = time.perf_counter(); run_cell(self, cell, *args, **kw)
+        if cell.cell_type == 'code': times.append(dict(cell=cell.idx_, s=round(time.perf_counter() - t, 2),
+                                                       line=next((l for l in cell.source.splitlines() if not l.startswith('#|')), '')[:80]))
+    CaptureShell.cell = timed
+    ok, _ = test_nb(Path(nb).resolve(), skip_flags=['notest'])
+    if not ok: raise SystemExit(f'{nb} failed')
+    return times
+
+
+def cells(nb:str) -> dict:
+    "Per-cell seconds of `nb` run alone in a fresh process: one thread, a fresh cache seeded with the data sets"
+    cache = Path(tempfile.mkdtemp(prefix='simplellm-cells-'))
+    for f in ('tinyshakespeare.txt',):
+        if (DATA/f).exists(): shutil.copy(DATA/f, cache/f)
+    env = {**os.environ, 'OMP_NUM_THREADS': '1', 'SIMPLELLM_CACHE': str(cache)}
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, __file__, '--one', nb], cwd=ROOT, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    shutil.rmtree(cache, ignore_errors=True)
+    if out.returncode: raise SystemExit(f'{nb}: ' + out.stderr.strip().splitlines()[-1])
+    times = json.loads(out.stdout.strip().splitlines()[-1])
+    return dict(notebook=Path(nb).name, wall_s=round(wall, 1), cells_s=round(sum(t['s'] for t in times), 1),
+                slowest=sorted(times, key=lambda t: -t['s'])[:8])
+
+
 if __name__ == '__main__':
+    if sys.argv[1:2] == ['--one']: print(json.dumps(cell_times(sys.argv[2]))); sys.exit()
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--workers', nargs='+', default=['default', '3'], help="nbdev_test's --n_workers for each run ('default': one per core)")
-    p.add_argument('--path', help='only these notebooks (a glob), for a quick check of this script')
+    p.add_argument('--file_re', help="only the notebooks whose names match this regular expression (nbdev_test's --file_re), for a quick check of this script")
+    p.add_argument('--cells', nargs='+', metavar='NOTEBOOK', help='time these notebooks per cell, each alone, instead')
     args = p.parse_args()
     import torch
+    if args.cells:
+        out = json.loads((HERE/'suite_timing.json').read_text()) if (HERE/'suite_timing.json').exists() else {}
+        out['cells'] = dict(cpu=lscpu(), torch=torch.__version__, date=time.strftime('%Y-%m-%d %H:%M'), notebooks=[])
+        for nb in args.cells:
+            r = cells(nb); out['cells']['notebooks'].append(r)
+            print(f"{r['notebook']}: {r['wall_s']:.0f} s alone, cells {r['cells_s']:.0f} s; slowest: " + '; '.join(f"[{t['cell']}] {t['s']:.0f} s {t['line'][:40]!r}" for t in r['slowest'][:4]), flush=True)
+            (HERE/'suite_timing.json').write_text(json.dumps(out, indent=1) + '\n')
+        sys.exit()
     out = dict(cpu=lscpu(), cores=os.cpu_count(), torch=torch.__version__, date=time.strftime('%Y-%m-%d %H:%M'),
                command='OMP_NUM_THREADS=1 nbdev_test --flags slow, fresh cache', runs=[])
     for w in args.workers:
-        r = run(w, args.path); out['runs'].append(r)
+        r = run(w, args.file_re); out['runs'].append(r)
         top = ', '.join(f"{n} {v['s']}" for n, v in list(r['notebooks'].items())[:6])
         print(f"workers {w}: {r['wall_s']:.0f} s wall, {r['cpu_s']:.0f} CPU s, cores busy {r['cpu_s'] / (r['wall_s'] * os.cpu_count()):.0%}, rc {r['rc']}; slowest: {top}", flush=True)
-        if not args.path: (HERE/'suite_timing.json').write_text(json.dumps(out, indent=1) + '\n')
+        if not args.file_re: (HERE/'suite_timing.json').write_text(json.dumps(out, indent=1) + '\n')

@@ -76,15 +76,16 @@ def cells(nb:str) -> dict:
 
 
 if __name__ == '__main__':
-    if sys.argv[1:2] == ['--one']: print(json.dumps(cell_times(sys.argv[2]))); sys.exit()
+    if sys.argv[1:2] == ['--one']: print(json.dumps(cell_times(sys.argv[2]))); sys.exit()   # the child process of `cells`
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--workers', nargs='+', default=['default', '3'], help="nbdev_test's --n_workers for each run ('default': one per core)")
     p.add_argument('--file_re', help="only the notebooks whose names match this regular expression (nbdev_test's --file_re), for a quick check of this script")
     p.add_argument('--cells', nargs='+', metavar='NOTEBOOK', help='time these notebooks per cell, each alone, instead')
     args = p.parse_args()
     import torch
+    stored = json.loads((HERE/'suite_timing.json').read_text()) if (HERE/'suite_timing.json').exists() else {}
     if args.cells:
-        out = json.loads((HERE/'suite_timing.json').read_text()) if (HERE/'suite_timing.json').exists() else {}
+        out = stored                                                   # the whole-suite runs stay
         out['cells'] = dict(cpu=lscpu(), torch=torch.__version__, date=time.strftime('%Y-%m-%d %H:%M'), notebooks=[])
         for nb in args.cells:
             r = cells(nb); out['cells']['notebooks'].append(r)
@@ -92,7 +93,7 @@ if __name__ == '__main__':
             (HERE/'suite_timing.json').write_text(json.dumps(out, indent=1) + '\n')
         sys.exit()
     out = dict(cpu=lscpu(), cores=os.cpu_count(), torch=torch.__version__, date=time.strftime('%Y-%m-%d %H:%M'),
-               command='OMP_NUM_THREADS=1 nbdev_test --flags slow, fresh cache', runs=[])
+               command='OMP_NUM_THREADS=1 nbdev_test --flags slow, fresh cache', runs=[], **({'cells': stored['cells']} if 'cells' in stored else {}))   # the per-cell runs stay
     for w in args.workers:
         r = run(w, args.file_re); out['runs'].append(r)
         top = ', '.join(f"{n} {v['s']}" for n, v in list(r['notebooks'].items())[:6])

@@ -20,11 +20,17 @@ from finetune_matrix import lscpu   # this folder's scripts import each other
 ROOT, DATA = HERE.parent, HERE.parent.parent/'shared'/'data'
 
 
-def run(workers:str, file_re:str|None=None) -> dict:
-    "One `nbdev_test --flags slow` with a fresh cache (seeded with the data sets, as CI does) and `workers` workers ('default': nbdev's)"
-    cache = Path(tempfile.mkdtemp(prefix='simplellm-suite-'))
+def fresh_cache(prefix:str) -> Path:
+    "A new, empty SIMPLELLM_CACHE folder seeded with the data sets from ../shared/data, as CI seeds it"
+    cache = Path(tempfile.mkdtemp(prefix=prefix))
     for f in ('tinyshakespeare.txt',):
         if (DATA/f).exists(): shutil.copy(DATA/f, cache/f)
+    return cache
+
+
+def run(workers:str, file_re:str|None=None) -> dict:
+    "One `nbdev_test --flags slow` with a fresh cache (seeded with the data sets, as CI does) and `workers` workers ('default': nbdev's)"
+    cache = fresh_cache('simplellm-suite-')
     cmd = ['nbdev_test', '--flags', 'slow', '--do_print', '--timing'] + ([] if workers == 'default' else ['--n_workers', workers]) + (['--file_re', file_re] if file_re else [])
     env = {**os.environ, 'OMP_NUM_THREADS': '1', 'SIMPLELLM_CACHE': str(cache), 'PYTHONUNBUFFERED': '1'}   # each line when it happens
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -61,9 +67,7 @@ def cell_times(nb:str) -> list:
 
 def cells(nb:str) -> dict:
     "Per-cell seconds of `nb` run alone in a fresh process: one thread, a fresh cache seeded with the data sets"
-    cache = Path(tempfile.mkdtemp(prefix='simplellm-cells-'))
-    for f in ('tinyshakespeare.txt',):
-        if (DATA/f).exists(): shutil.copy(DATA/f, cache/f)
+    cache = fresh_cache('simplellm-cells-')
     env = {**os.environ, 'OMP_NUM_THREADS': '1', 'SIMPLELLM_CACHE': str(cache)}
     t0 = time.perf_counter()
     out = subprocess.run([sys.executable, __file__, '--one', nb], cwd=ROOT, env=env, capture_output=True, text=True)

@@ -4,7 +4,7 @@ the Tiny Shakespeare base's shape) and for GPT-2 small's shape (random weights: 
 
     python benchmarks/finetune_cost.py            # -> benchmarks/finetune_cost.json
 """
-import argparse, json, os, platform, statistics, subprocess, time, copy
+import argparse, json, os, platform, statistics, time, copy
 from pathlib import Path
 import torch
 from simplellm.model import ModelConfig, SimpleLLM
@@ -12,11 +12,8 @@ from simplellm.training import configure_optimizer
 from simplellm.finetune import add_lora, trainable_params, answer_loss, pad_batch, encode_example, LORA_RANK, LORA_ALPHA
 
 HERE = Path(__file__).resolve().parent
-
-def lscpu() -> dict:
-    try: d = dict(l.split(':', 1) for l in subprocess.run(['lscpu'], capture_output=True, text=True).stdout.splitlines() if ':' in l)
-    except OSError: return {}
-    return {'model': d.get('Model name', '').strip(), 'flags': d.get('Flags', '').strip()}
+import sys; sys.path.insert(0, str(HERE))
+from finetune_matrix import lscpu   # this folder's scripts import each other
 
 def step_fn(model, batch):
     "One training step of `model` on `batch`, and AdamW's state bytes after it"

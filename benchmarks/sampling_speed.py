@@ -37,8 +37,14 @@ def main(argv=None):
     p.add_argument('--skip-nocache', action='store_true', help='leave out the (slow) no-cache run')
     p.add_argument('--json', default=None, help='also write the figures to this JSON file')
     args = p.parse_args(argv)
-    from simplellm.sampling import generate
+    old_threads = torch.get_num_threads()
     torch.set_num_threads(args.threads)
+    try: return measure(args)
+    finally: torch.set_num_threads(old_threads)   # called in-process (lesson 07): the caller keeps its thread count
+
+def measure(args):
+    "Time each decoding side by side on `args.threads` threads; print and return the tokens/s and ratios"
+    from simplellm.sampling import generate
     new = args.new or (20 if args.quick else 200)
     repeats = args.repeats or (1 if args.quick else 3)
     ours, hf = build(args)

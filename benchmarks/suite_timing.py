@@ -9,7 +9,8 @@ benchmarks/suite_timing.json.
     python benchmarks/suite_timing.py --cells nbs/10_finetuning.ipynb nbs/06_training.ipynb   # per cell, each notebook alone
 
 With --cells, each notebook runs alone, one after another, as nbdev_test runs it (slow cells included, one thread, a fresh
-cache each, so a notebook pays for the models it trains), and each cell's seconds are stored under `cells` in the JSON.
+cache each, so a notebook pays for the models it trains), and each cell's seconds are stored under `cells` in the JSON,
+with the date and commit, replacing that notebook's earlier entry (a different CPU starts the section afresh).
 """
 import argparse, json, os, re, resource, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
@@ -26,6 +27,13 @@ def fresh_cache(prefix:str) -> Path:
     for f in ('tinyshakespeare.txt',):
         if (DATA/f).exists(): shutil.copy(DATA/f, cache/f)
     return cache
+
+
+def commit() -> str:
+    "The repository's commit, with '+' when the working tree differs from it"
+    head = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    return head + ('+' if dirty else '')
 
 
 def run(workers:str, file_re:str|None=None) -> dict:
@@ -89,14 +97,16 @@ if __name__ == '__main__':
     import torch
     stored = json.loads((HERE/'suite_timing.json').read_text()) if (HERE/'suite_timing.json').exists() else {}
     if args.cells:
-        out = stored                                                   # the whole-suite runs stay
-        out['cells'] = dict(cpu=lscpu(), torch=torch.__version__, date=time.strftime('%Y-%m-%d %H:%M'), notebooks=[])
+        out = stored                                                   # the whole-suite runs stay, and the other notebooks' cells
+        cpu = lscpu()
+        if out.get('cells', {}).get('cpu') != cpu: out['cells'] = dict(cpu=cpu, torch=torch.__version__, notebooks=[])   # one CPU per section
         for nb in args.cells:
-            r = cells(nb); out['cells']['notebooks'].append(r)
+            r = dict(cells(nb), date=time.strftime('%Y-%m-%d %H:%M'), commit=commit())
+            out['cells']['notebooks'] = [n for n in out['cells']['notebooks'] if n['notebook'] != r['notebook']] + [r]
             print(f"{r['notebook']}: {r['wall_s']:.0f} s alone, cells {r['cells_s']:.0f} s; slowest: " + '; '.join(f"[{t['cell']}] {t['s']:.0f} s {t['line'][:40]!r}" for t in r['slowest'][:4]), flush=True)
             (HERE/'suite_timing.json').write_text(json.dumps(out, indent=1) + '\n')
         sys.exit()
-    out = dict(cpu=lscpu(), cores=os.cpu_count(), torch=torch.__version__, date=time.strftime('%Y-%m-%d %H:%M'),
+    out = dict(cpu=lscpu(), cores=os.cpu_count(), torch=torch.__version__, date=time.strftime('%Y-%m-%d %H:%M'), commit=commit(),
                command='OMP_NUM_THREADS=1 nbdev_test --flags slow, fresh cache', runs=[], **({'cells': stored['cells']} if 'cells' in stored else {}))   # the per-cell runs stay
     for w in args.workers:
         r = run(w, args.file_re); out['runs'].append(r)

@@ -6,6 +6,7 @@ benchmarks/suite_timing.json.
 
     python benchmarks/suite_timing.py                      # nbdev_test's default workers (one per core), then 3 workers
     python benchmarks/suite_timing.py --workers default    # the README's command alone
+    python benchmarks/suite_timing.py --workers default --kernels avx2   # the same with PyTorch's kernels held to AVX2 (a laptop)
     python benchmarks/suite_timing.py --cells nbs/10_finetuning.ipynb nbs/06_training.ipynb   # per cell, each notebook alone
 
 With --cells, each notebook runs alone, one after another, as nbdev_test runs it (slow cells included, one thread, a fresh
@@ -17,7 +18,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from finetune_matrix import lscpu   # this folder's scripts import each other
+from finetune_matrix import lscpu, LAPTOP   # this folder's scripts import each other
 ROOT, DATA = HERE.parent, HERE.parent.parent/'shared'/'data'
 
 
@@ -32,15 +33,16 @@ def fresh_cache(prefix:str) -> Path:
 def commit() -> str:
     "The repository's commit, with '+' when the working tree differs from it"
     head = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    dirty = [l for l in subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], cwd=ROOT, capture_output=True, text=True).stdout.splitlines()
+             if not l.endswith('benchmarks/suite_timing.json')]   # this script's own output does not count
     return head + ('+' if dirty else '')
 
 
-def run(workers:str, file_re:str|None=None) -> dict:
-    "One `nbdev_test --flags slow` with a fresh cache (seeded with the data sets, as CI does) and `workers` workers ('default': nbdev's)"
+def run(workers:str, file_re:str|None=None, kernels:str='native') -> dict:
+    "One `nbdev_test --flags slow` with a fresh cache (seeded with the data sets, as CI does), `workers` workers ('default': nbdev's), and PyTorch's kernels native or held to AVX2"
     cache = fresh_cache('simplellm-suite-')
     cmd = ['nbdev_test', '--flags', 'slow', '--do_print', '--timing'] + ([] if workers == 'default' else ['--n_workers', workers]) + (['--file_re', file_re] if file_re else [])
-    env = {**os.environ, 'OMP_NUM_THREADS': '1', 'SIMPLELLM_CACHE': str(cache), 'PYTHONUNBUFFERED': '1'}   # each line when it happens
+    env = {**os.environ, **(LAPTOP if kernels == 'avx2' else {}), 'OMP_NUM_THREADS': '1', 'SIMPLELLM_CACHE': str(cache), 'PYTHONUNBUFFERED': '1'}   # each line when it happens
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0, events, lines = time.perf_counter(), {}, []
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -53,7 +55,7 @@ def run(workers:str, file_re:str|None=None) -> dict:
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     secs = {m[1]: int(m[2]) for l in lines if (m := re.match(r'(\S+\.ipynb): (\d+) secs', l))}
     shutil.rmtree(cache, ignore_errors=True)
-    return dict(workers=workers, rc=rc, wall_s=round(wall, 1), cpu_s=round(cpu, 1),
+    return dict(workers=workers, kernels=kernels, date=time.strftime('%Y-%m-%d %H:%M'), commit=commit(), rc=rc, wall_s=round(wall, 1), cpu_s=round(cpu, 1),
                 notebooks={n: dict(s=secs.get(n), **events.get(n, {})) for n in sorted(set(secs) | set(events), key=lambda n: -(secs.get(n) or 0))},
                 failed=[l.strip() for l in lines[next((i + 2 for i, l in enumerate(lines) if 'Tests Failed' in l), len(lines)):] if l.strip()])
 
@@ -92,6 +94,7 @@ if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--workers', nargs='+', default=['default', '3'], help="nbdev_test's --n_workers for each run ('default': one per core)")
     p.add_argument('--file_re', help="only the notebooks whose names match this regular expression (nbdev_test's --file_re), for a quick check of this script")
+    p.add_argument('--kernels', choices=('native', 'avx2'), default='native', help="PyTorch's kernels: the CPU's own, or held to AVX2 as on most laptops")
     p.add_argument('--cells', nargs='+', metavar='NOTEBOOK', help='time these notebooks per cell, each alone, instead')
     args = p.parse_args()
     import torch
@@ -106,10 +109,12 @@ if __name__ == '__main__':
             print(f"{r['notebook']}: {r['wall_s']:.0f} s alone, cells {r['cells_s']:.0f} s; slowest: " + '; '.join(f"[{t['cell']}] {t['s']:.0f} s {t['line'][:40]!r}" for t in r['slowest'][:4]), flush=True)
             (HERE/'suite_timing.json').write_text(json.dumps(out, indent=1) + '\n')
         sys.exit()
-    out = dict(cpu=lscpu(), cores=os.cpu_count(), torch=torch.__version__, date=time.strftime('%Y-%m-%d %H:%M'), commit=commit(),
-               command='OMP_NUM_THREADS=1 nbdev_test --flags slow, fresh cache', runs=[], **({'cells': stored['cells']} if 'cells' in stored else {}))   # the per-cell runs stay
+    cpu = lscpu()
+    kept = [r for r in stored.get('runs', []) if r.get('kernels', 'native') != args.kernels] if stored.get('cpu') == cpu else []   # the other kernel level's runs stay
+    out = dict(cpu=cpu, cores=os.cpu_count(), torch=torch.__version__, command='OMP_NUM_THREADS=1 nbdev_test --flags slow, fresh cache',
+               runs=kept, **({'cells': stored['cells']} if 'cells' in stored else {}))   # the per-cell runs stay
     for w in args.workers:
-        r = run(w, args.file_re); out['runs'].append(r)
+        r = run(w, args.file_re, args.kernels); out['runs'].append(r)
         top = ', '.join(f"{n} {v['s']}" for n, v in list(r['notebooks'].items())[:6])
-        print(f"workers {w}: {r['wall_s']:.0f} s wall, {r['cpu_s']:.0f} CPU s, cores busy {r['cpu_s'] / (r['wall_s'] * os.cpu_count()):.0%}, rc {r['rc']}; slowest: {top}", flush=True)
+        print(f"workers {w}, {args.kernels} kernels: {r['wall_s']:.0f} s wall, {r['cpu_s']:.0f} CPU s, cores busy {r['cpu_s'] / (r['wall_s'] * os.cpu_count()):.0%}, rc {r['rc']}; slowest: {top}", flush=True)
         if not args.file_re: (HERE/'suite_timing.json').write_text(json.dumps(out, indent=1) + '\n')

@@ -30,6 +30,11 @@ def fresh_cache(prefix:str) -> Path:
     return cache
 
 
+def test_env(cache:Path, kernels:str='native') -> dict:
+    "The environment CI tests in: one thread per notebook, `cache` as SIMPLELLM_CACHE, PyTorch's kernels native or held to AVX2"
+    return {**os.environ, **(LAPTOP if kernels == 'avx2' else {}), 'OMP_NUM_THREADS': '1', 'SIMPLELLM_CACHE': str(cache)}
+
+
 def commit() -> str:
     "The repository's commit, with '+' when the working tree differs from it"
     head = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=ROOT, capture_output=True, text=True).stdout.strip()
@@ -42,7 +47,7 @@ def run(workers:str, file_re:str|None=None, kernels:str='native') -> dict:
     "One `nbdev_test --flags slow` with a fresh cache (seeded with the data sets, as CI does), `workers` workers ('default': nbdev's), and PyTorch's kernels native or held to AVX2"
     cache = fresh_cache('simplellm-suite-')
     cmd = ['nbdev_test', '--flags', 'slow', '--do_print', '--timing'] + ([] if workers == 'default' else ['--n_workers', workers]) + (['--file_re', file_re] if file_re else [])
-    env = {**os.environ, **(LAPTOP if kernels == 'avx2' else {}), 'OMP_NUM_THREADS': '1', 'SIMPLELLM_CACHE': str(cache), 'PYTHONUNBUFFERED': '1'}   # each line when it happens
+    env = {**test_env(cache, kernels), 'PYTHONUNBUFFERED': '1'}   # each line when it happens
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0, events, lines = time.perf_counter(), {}, []
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -75,17 +80,17 @@ def cell_times(nb:str) -> list:
     return times
 
 
-def cells(nb:str) -> dict:
-    "Per-cell seconds of `nb` run alone in a fresh process: one thread, a fresh cache seeded with the data sets"
+def cells(nb:str, kernels:str='native') -> dict:
+    "Per-cell seconds of `nb` run alone in a fresh process: one thread, a fresh cache seeded with the data sets, the kernels given"
     cache = fresh_cache('simplellm-cells-')
-    env = {**os.environ, 'OMP_NUM_THREADS': '1', 'SIMPLELLM_CACHE': str(cache)}
+    env = test_env(cache, kernels)
     t0 = time.perf_counter()
     out = subprocess.run([sys.executable, __file__, '--one', nb], cwd=ROOT, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t0
     shutil.rmtree(cache, ignore_errors=True)
     if out.returncode: raise SystemExit(f'{nb}: ' + out.stderr.strip().splitlines()[-1])
     times = json.loads(out.stdout.strip().splitlines()[-1])
-    return dict(notebook=Path(nb).name, wall_s=round(wall, 1), cells_s=round(sum(t['s'] for t in times), 1),
+    return dict(notebook=Path(nb).name, kernels=kernels, wall_s=round(wall, 1), cells_s=round(sum(t['s'] for t in times), 1),
                 slowest=sorted(times, key=lambda t: -t['s'])[:8])
 
 
@@ -104,8 +109,8 @@ if __name__ == '__main__':
         cpu = lscpu()
         if out.get('cells', {}).get('cpu') != cpu: out['cells'] = dict(cpu=cpu, torch=torch.__version__, notebooks=[])   # one CPU per section
         for nb in args.cells:
-            r = dict(cells(nb), date=time.strftime('%Y-%m-%d %H:%M'), commit=commit())
-            out['cells']['notebooks'] = [n for n in out['cells']['notebooks'] if n['notebook'] != r['notebook']] + [r]
+            r = dict(cells(nb, args.kernels), date=time.strftime('%Y-%m-%d %H:%M'), commit=commit())
+            out['cells']['notebooks'] = [n for n in out['cells']['notebooks'] if (n['notebook'], n.get('kernels', 'native')) != (r['notebook'], r['kernels'])] + [r]
             print(f"{r['notebook']}: {r['wall_s']:.0f} s alone, cells {r['cells_s']:.0f} s; slowest: " + '; '.join(f"[{t['cell']}] {t['s']:.0f} s {t['line'][:40]!r}" for t in r['slowest'][:4]), flush=True)
             (HERE/'suite_timing.json').write_text(json.dumps(out, indent=1) + '\n')
         sys.exit()

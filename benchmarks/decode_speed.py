@@ -73,9 +73,9 @@ def quiet_load(folder, dtype:str, packed:bool=True):
 
 def compile_step(model):
     "`model` with its blocks (`hidden`, what `generate` calls before the head) compiled by inductor, weights frozen, lengths dynamic"
-    import torch._inductor.config as icfg
-    icfg.freezing = True                      # constant weights: inductor folds and prepacks them (the first call, in inference mode)
-    model.hidden = torch.compile(model.hidden, dynamic=True)   # one graph for every cache length; the head is one product
+    # freezing: constant weights, which inductor folds and prepacks (at the first call, in inference mode); set for this
+    # compile alone through `options`, so later compiles in the process keep inductor's defaults
+    model.hidden = torch.compile(model.hidden, dynamic=True, options={'freezing': True})   # one graph for every cache length; the head is one product
     return model
 
 # --- llama.cpp ------------------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import argparse, json, platform, sys, tempfile, time, warnings
 from pathlib import Path
 import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's simplellm, not another installed copy
+from simplellm.precision import num_threads
 
 def build(args):
     "The same random weights as a SimpleLLM and as an HF GPT2LMHeadModel"
@@ -37,10 +38,7 @@ def main(argv=None):
     p.add_argument('--skip-nocache', action='store_true', help='leave out the (slow) no-cache run')
     p.add_argument('--json', default=None, help='also write the figures to this JSON file')
     args = p.parse_args(argv)
-    old_threads = torch.get_num_threads()
-    torch.set_num_threads(args.threads)
-    try: return measure(args)
-    finally: torch.set_num_threads(old_threads)   # called in-process (lesson 07): the caller keeps its thread count
+    with num_threads(args.threads): return measure(args)   # called in-process (lesson 07): the caller keeps its thread count
 
 def measure(args):
     "Time each decoding side by side on `args.threads` threads; print and return the tokens/s and ratios"

@@ -12,6 +12,7 @@ from pathlib import Path
 from contextlib import contextmanager
 from .model import ModelConfig, SimpleLLM
 from .sampling import generate
+from .precision import num_threads
 
 # %% ../nbs/appendix/28_onnx.ipynb #b19e0ad8
 def _require_onnx():
@@ -293,8 +294,7 @@ def benchmark_generation(model:SimpleLLM, # the model to time (exported to a tem
     model = model.eval()
     if prompt_len + new_tokens > model.cfg.context_length: raise ValueError("prompt_len + new_tokens must fit in the context length")
     idx = torch.randint(0, model.cfg.vocab_size, (1, prompt_len), generator=torch.Generator().manual_seed(0))
-    old_threads = torch.get_num_threads(); torch.set_num_threads(threads)
-    try:
+    with num_threads(threads):
         with tempfile.TemporaryDirectory() as d:
             cached, plain = OnnxModel(export_onnx(model, Path(d)/'c.onnx'), threads), OnnxModel(export_onnx(model, Path(d)/'p.onnx', with_cache=False), threads)
             runs = {'pytorch, no cache': lambda: greedy_reference(model, idx, new_tokens), 'pytorch, KVCache': lambda: generate(model, idx, new_tokens, temperature=0),
@@ -303,7 +303,6 @@ def benchmark_generation(model:SimpleLLM, # the model to time (exported to a tem
             for _ in range(repeats):                                              # interleaved, so load spikes hit all alike
                 for name, run in runs.items():
                     t = time.perf_counter(); outs[name] = run(); best[name] = min(best.get(name, float('inf')), time.perf_counter() - t)
-    finally: torch.set_num_threads(old_threads)
     ref = outs['pytorch, KVCache']
     for name, out in outs.items():
         if not torch.equal(out, ref): raise RuntimeError(f"{name} generated other tokens than PyTorch with its KVCache")

@@ -115,7 +115,8 @@ if __name__ == '__main__':
             (HERE/'suite_timing.json').write_text(json.dumps(out, indent=1) + '\n')
         sys.exit()
     cpu = lscpu()
-    kept = [r for r in stored.get('runs', []) if r.get('kernels', 'native') != args.kernels] if stored.get('cpu') == cpu else []   # the other kernel level's runs stay
+    this = {(str(w), args.kernels) for w in args.workers}                 # the runs this call replaces: its workers at its kernel level
+    kept = [r for r in stored.get('runs', []) if (str(r['workers']), r.get('kernels', 'native')) not in this] if stored.get('cpu') == cpu else []   # the others stay
     out = dict(cpu=cpu, cores=os.cpu_count(), torch=torch.__version__, command='OMP_NUM_THREADS=1 nbdev_test --flags slow, fresh cache',
                runs=kept, **({'cells': stored['cells']} if 'cells' in stored else {}))   # the per-cell runs stay
     for w in args.workers:

@@ -46,7 +46,7 @@ def pick_precision(precision:str, # 'auto', 'fp32', 'bf16' or 'fp16'
         x86 = platform.machine().lower() in ('x86_64', 'amd64')           # measured there; ARM CPUs have 16-bit units of their own
         if device.type == 'cpu' and x86 and (precision == 'bf16' and not cpu_has_bf16() or precision == 'fp16' and torch.backends.cpu.get_cpu_capability() != 'AVX512'):
             warnings.warn(f"precision {precision} on a CPU without {'bf16 instructions (AVX512-BF16 or AMX)' if precision == 'bf16' else 'AVX-512'}: "
-                          f"PyTorch emulates its matrix products, many times slower than fp32, which precision 'auto' picks here", stacklevel=2)
+                          f"PyTorch emulates its matrix products, many times slower than fp32 (precision 'auto' picks fp32 here)", stacklevel=2)
         return precision
     if device.type == 'cuda': return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
     if device.type == 'cpu': return 'bf16' if cpu_has_bf16() else 'fp32'

@@ -6,6 +6,8 @@ the mean of each row's largest weight, 0.08 or so for an untrained model).
 
     python benchmarks/shakespeare_base.py      # adamw:900 and muon:300 on this CPU, avx2:muon:300 (AVX2 kernels only: a laptop's), 1 thread each
     python benchmarks/shakespeare_base.py --runs muon:300 avx2:adamw:300 --jobs 1
+    python benchmarks/shakespeare_base.py --runs avx2:muon:300 avx2:muon-torch:300 --out benchmarks/shakespeare_base_muon_fp32.json
+        # muon-torch: PyTorch's Muon step as shipped, its Newton-Schulz iteration in bf16 even where the CPU emulates bf16
 """
 import argparse, dataclasses, json, os, subprocess, sys, tempfile, time
 from pathlib import Path
@@ -25,6 +27,8 @@ def run(opt:str, steps:int) -> dict:
     from simplellm.claims import _focus   # lesson 01's focus, as the claims matrix measures it
     from simplellm.data import get_tokenizer
     from simplellm.model import SimpleLLM
+    if opt == 'muon-torch':   # PyTorch's Muon step as shipped (its Newton-Schulz iteration in bf16 on every CPU), not muon_step's fp32 one
+        import simplellm.training; simplellm.training.muon_step, opt = (lambda o: o.step()), 'muon'
     d = tempfile.mkdtemp()
     cfg = dataclasses.replace(SHAKESPEARE_BASE, optimizer=opt, max_steps=steps, ckpt_dir=d, progress=False, overwrite=True, resume=False,
                               device='cpu', precision='fp32')   # as the course-model cache trains it: the same on every machine

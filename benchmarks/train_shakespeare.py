@@ -12,7 +12,8 @@ fp32) reaches val loss 5.15 after ~420 s and 4.97 after ~700 s on 2 cores (publi
 The cosine schedule is sized to the budget: a probe measures the seconds per step (over a few steps, through the
 Trainer's callbacks), and max_steps is set so that the schedule ends at the budget. With --cpu-budget, the budget is
 in process CPU seconds / 2 (what a run takes on 2 idle cores) instead of wall seconds, for a machine shared with
-other jobs; the curve's time axis is then CPU seconds / 2 too.
+other jobs; the curve's time axis is then CPU seconds / 2 too. A `max_steps=N` change sets the schedule's length
+instead (the run still stops at the budget), for a cosine that ends before the budget does.
 """
 import argparse, json, os, sys, time, torch
 from simplellm.training import TrainConfig, Trainer, train
@@ -80,7 +81,7 @@ if __name__ == '__main__':
     cfg = TrainConfig(**{**BEST, **over, **({'eval_every': 10} if a.quick else {})})
     sps = seconds_per_step(cfg, a.cpu_budget)
     eval_overhead = 1.1  # evaluations take about a tenth of the time at eval_every=50
-    cfg = TrainConfig(**{**cfg.__dict__, 'max_steps': max(10, int(budget / (sps * eval_overhead))), 'max_time': None if a.cpu_budget else budget})
+    cfg = TrainConfig(**{**cfg.__dict__, 'max_steps': over.get('max_steps') or max(10, int(budget / (sps * eval_overhead))), 'max_time': None if a.cpu_budget else budget})
     unit = 'CPU s / 2' if a.cpu_budget else 's'
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, load average {os.getloadavg()[0]:.1f}; probe: {sps:.3f} {unit} per step "
           f"-> max_steps {cfg.max_steps}; changes {over or 'none'}", flush=True)

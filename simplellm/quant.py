@@ -65,7 +65,7 @@ def weight_bytes(model:nn.Module) -> int:
 
 # %% ../nbs/appendix/29_decoding_speed.ipynb #5a0e1b7c
 def native_bf16() -> bool:
-    "Whether this CPU multiplies bfloat16 in hardware: PyTorch runs its AVX-512 kernels and oneDNN packs bfloat16 weights"
+    "Whether PyTorch runs its AVX-512 kernels here and oneDNN packs bfloat16 weights, what `PackedLinear` needs (`precision.cpu_has_bf16` asks for bf16 instructions)"
     if not torch.backends.cpu.get_cpu_capability().startswith('AVX512'): return False   # AVX2 (or ATEN_CPU_CAPABILITY=avx2): emulated
     try: torch.ops.mkldnn._reorder_linear_weight(torch.zeros(8, 8, dtype=torch.bfloat16), 1); return True
     except (RuntimeError, NotImplementedError, AttributeError): return False

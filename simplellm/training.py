@@ -19,7 +19,7 @@ from .model import ModelConfig, SimpleLLM, PRESETS
 from .data import get_tokenizer, load_text, TextDataset, split_tokens, ENDOFTEXT
 from .sampling import generate
 from .loss import chunked_cross_entropy, LMLoss, _chunked_ce
-from .precision import pick_device, describe_device, cpu_has_bf16, pick_precision, autocast_for, check_device
+from .precision import pick_device, describe_device, cpu_has_bf16, pick_precision, autocast_for, check_device, muon_step
 from .distributed import dist_info, wrap_ddp, mean_and_any
 from . import checkpoint as ckpt
 from .checkpoint import read_metrics, RESUMABLE
@@ -230,7 +230,7 @@ class MuonAdamW(torch.optim.Optimizer):
         super().__init__(self.adamw.param_groups + self.muon.param_groups, {})   # the same group dicts: a schedule sets both
 
     @torch.no_grad()
-    def step(self, closure=None): self.adamw.step(); self.muon.step()
+    def step(self, closure=None): self.adamw.step(); muon_step(self.muon)   # in fp32 where a CPU would emulate bf16 (appendix 24)
     def zero_grad(self, set_to_none:bool=True): self.adamw.zero_grad(set_to_none); self.muon.zero_grad(set_to_none)
     def state_dict(self): return dict(adamw=self.adamw.state_dict(), muon=self.muon.state_dict())
     def load_state_dict(self, sd): self.adamw.load_state_dict(sd['adamw']); self.muon.load_state_dict(sd['muon'])

@@ -11,7 +11,6 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from finetune_matrix import lscpu, LAPTOP   # this folder's scripts import each other
 SHAPES = [(384, 128), (128, 128), (512, 128), (128, 512)]   # micro: qkv, attention out, MLP in, MLP out
-COEFFS = (3.4445, -4.775, 2.0315)                            # torch.optim.Muon's defaults
 
 def measure(threads:int, repeats:int=30) -> dict:
     "In this process: the best-of-`repeats` milliseconds of each iteration on each shape, and of one Muon step over all four"
@@ -19,6 +18,7 @@ def measure(threads:int, repeats:int=30) -> dict:
     from torch.optim import _muon
     from simplellm.precision import newton_schulz, muon_step, cpu_emulates
     torch.set_num_threads(threads); torch.manual_seed(0)
+    COEFFS = torch.optim.Muon([torch.nn.Parameter(torch.zeros(2, 2))]).defaults['ns_coefficients']   # Muon's own defaults
     def best(f):
         f(); ts = []
         for _ in range(repeats): t0 = time.perf_counter(); f(); ts.append(time.perf_counter() - t0)

@@ -107,7 +107,7 @@ if __name__ == '__main__':
     cpu = lscpu()
     res = dict(torch=torch.__version__, threads=torch.get_num_threads(), loadavg=os.getloadavg(), date=time.strftime('%Y-%m-%d %H:%M'),
                cpu_model=cpu.get('model', ''), cpu_flags=cpu.get('flags', ''), capability=torch.backends.cpu.get_cpu_capability(),
-               precision=t.precision, muon_newton_schulz='fp32' if cpu_emulates('bf16') else 'bf16',   # which Muon iteration ran (appendix 24)
+               precision=t.precision, muon_newton_schulz=(('fp32' if cpu_emulates('bf16') else 'bf16') if cfg.optimizer == 'muon' else None),   # which Muon iteration ran (appendix 24)
                config={**BEST, **over}, budget=budget, unit=unit, s_per_step=sps, max_steps=cfg.max_steps, best=best, best_within_budget=best_in, reached=hits, curve=curve)
     suffix = '_quick' if a.quick else ''
     out = os.path.join(HERE, f'train_shakespeare{suffix}.json')

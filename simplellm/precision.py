@@ -7,7 +7,7 @@ __all__ = ['pick_device', 'check_device', 'describe_device', 'cpu_has_bf16', 'cp
            'num_threads', 'newton_schulz', 'muon_step']
 
 # %% ../nbs/appendix/24_precision.ipynb #e2f1dc67
-import contextlib, platform, warnings, torch
+import contextlib, functools, platform, warnings, torch
 
 # %% ../nbs/appendix/24_precision.ipynb #577a54ab
 def pick_device(device:str='auto', # 'auto', or a torch device such as 'cpu', 'cuda:1', 'mps'
@@ -34,12 +34,14 @@ def describe_device(device:torch.device) -> str:
     return f"{device.type.upper()} ({torch.get_num_threads()} threads)"
 
 # %% ../nbs/appendix/24_precision.ipynb #1f96b112
+@functools.cache   # the CPU and PyTorch's kernel level are fixed for the life of a process
 def cpu_has_bf16() -> bool:
     "Whether this CPU has native bf16 instructions (AVX512-BF16 or AMX) and PyTorch's kernels may use them, so bf16 autocast speeds it up"
     if torch.backends.cpu.get_cpu_capability() != 'AVX512': return False   # kernels held to AVX2 (ATEN_CPU_CAPABILITY=avx2) or another ISA
     checks = [getattr(torch.cpu, n, None) for n in ('_is_avx512_bf16_supported', '_is_amx_tile_supported')]
     return any(c() for c in checks if c is not None)
 
+@functools.cache   # asked at every Muon step (`muon_step`, below)
 def cpu_emulates(precision:str) -> bool: # 'fp32', 'bf16' or 'fp16'
     "Whether this CPU would emulate `precision`'s matrix products, many times slower than fp32: bf16 without bf16 instructions, fp16 without AVX-512"
     if platform.machine().lower() not in ('x86_64', 'amd64'): return False   # measured on x86; ARM CPUs have 16-bit units of their own
@@ -90,8 +92,8 @@ def newton_schulz(grad:torch.Tensor,      # a weight matrix's update (rows, cols
 def muon_step(opt:torch.optim.Optimizer): # a torch.optim.Muon
     "`opt.step()`, with the Newton–Schulz iteration in fp32 where the weights are on a CPU that would emulate bf16"
     from torch.optim import _muon
-    on_cpu = all(p.device.type == 'cpu' for g in opt.param_groups for p in g['params'])
-    if not (on_cpu and cpu_emulates('bf16') and hasattr(_muon, '_zeropower_via_newtonschulz')): return opt.step()
+    if not (cpu_emulates('bf16') and hasattr(_muon, '_zeropower_via_newtonschulz')): return opt.step()   # cached, so cheap at every step
+    if not all(p.device.type == 'cpu' for g in opt.param_groups for p in g['params']): return opt.step()
     torch_ns, _muon._zeropower_via_newtonschulz = _muon._zeropower_via_newtonschulz, newton_schulz
     try: return opt.step()
     finally: _muon._zeropower_via_newtonschulz = torch_ns

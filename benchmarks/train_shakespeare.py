@@ -10,13 +10,16 @@ fp32) reaches val loss 5.15 after ~420 s and 4.97 after ~700 s on 2 cores (publi
     python benchmarks/train_shakespeare.py --plot                # only redraw train_shakespeare.png from the runs on record
 
 The cosine schedule is sized to the budget: a probe measures the seconds per step (over a few steps, through the
-Trainer's callbacks), and max_steps is set so that the schedule ends at the budget. With --cpu-budget, the budget is
-in process CPU seconds / 2 (what a run takes on 2 idle cores) instead of wall seconds, for a machine shared with
-other jobs; the curve's time axis is then CPU seconds / 2 too. A `max_steps=N` change sets the schedule's length
+Trainer's callbacks), and max_steps is set so that the schedule ends at the budget. At each evaluation from the
+second on, the rest of the schedule is sized again from the time the steps since the one before took (their evaluation
+and save included; `--no-resize` keeps the probe's), since the probe alone left up to a tenth of the budget unused.
+With --cpu-budget, the budget is in process CPU seconds / 2 (what a run takes on 2 idle cores) instead of wall
+seconds, for a machine shared with other jobs; the curve's time axis is then CPU seconds / 2 too. A `max_steps=N` change sets the schedule's length
 instead (the run still stops at the budget), for a cosine that ends before the budget does.
 """
-import argparse, json, os, sys, time, torch
+import argparse, dataclasses, json, os, sys, time, torch
 from simplellm.training import TrainConfig, Trainer, train
+from simplellm.model import SimpleLLM
 from simplellm.precision import cpu_emulates
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -27,18 +30,24 @@ PUBLISHED = ((5.15, 420), (4.97, 700))   # nanoGPT 256/4/4 on 2 cores: (val loss
 
 def clock(cpu:bool) -> float: return time.process_time() / 2 if cpu else time.perf_counter()
 
-def seconds_per_step(cfg:TrainConfig, cpu:bool, n:int=5) -> float:
+def new_model(cfg:TrainConfig, mover:dict):
+    "The model the Trainer would build for cfg, with ModelConfig changes that TrainConfig lacks (tie_weights, qkv_bias); None if there are none"
+    if not mover: return None
+    torch.manual_seed(cfg.seed)   # as the Trainer seeds its own model
+    return SimpleLLM(dataclasses.replace(cfg.model_config(), **mover))
+
+def seconds_per_step(cfg:TrainConfig, cpu:bool, n:int=5, mover:dict|None=None) -> float:
     "Median seconds of one training step of cfg, from a short run timed through the Trainer's callbacks"
     stamps = []
     Trainer(TrainConfig(**{**cfg.__dict__, 'ckpt_dir': None, 'progress': False, 'max_steps': n + 2, 'eval_every': 10**6, 'sample_tokens': 0}),
-            callbacks=[lambda t: stamps.append(clock(cpu))]).fit()
+            model=new_model(cfg, mover or {}), callbacks=[lambda t: stamps.append(clock(cpu))]).fit()
     d = sorted(b - a for a, b in zip(stamps[:n], stamps[1:n + 1]))   # the last step ends with an evaluation: left out
     return d[len(d) // 2]
 
 def label(r:dict) -> str:
     "A run's model, optimizer and batch, and what else it changed from BEST, for a legend"
     c = r['config']
-    extra = [f'{k} {c[k]}' for k in ('lr', 'd_embed', 'num_layers', 'context_length', 'dropout', 'weight_decay', 'min_lr_ratio', 'label_smoothing', 'stride', 'eval_every')
+    extra = [f'{k} {c[k]}' for k in ('lr', 'd_embed', 'num_layers', 'context_length', 'dropout', 'weight_decay', 'min_lr_ratio', 'label_smoothing', 'stride', 'eval_every', 'tie_weights')
              if c.get(k, BEST.get(k)) != BEST.get(k)]
     cpu = ' '.join(w for w in (r.get('cpu_model') or '?').replace('(R)', '').split() if w not in ('Processor', 'CPU'))   # 'Intel Xeon', 'AMD EPYC'
     ns = {'fp32': ', its iteration in fp32', 'bf16': ', its iteration in bf16'}.get(r.get('muon_newton_schulz'), '') if c.get('optimizer') == 'muon' else ''
@@ -75,24 +84,35 @@ if __name__ == '__main__':
     p.add_argument('--cpu-budget', action='store_true', help='count the budget in process CPU seconds / 2')
     p.add_argument('--threads', type=int, default=None, help="torch threads (default: torch's)")
     p.add_argument('--quick', action='store_true', help='a 20-second smoke run')
+    p.add_argument('--no-resize', action='store_true', help="keep the probe's max_steps (before 2026-12-06 every run did)")
     p.add_argument('--plot', action='store_true', help='only redraw train_shakespeare.png from the runs on record')
     a = p.parse_args()
     if a.plot: sys.exit(plot(os.path.join(HERE, 'train_shakespeare.json'), os.path.join(HERE, 'train_shakespeare.png')))
     if a.threads: torch.set_num_threads(a.threads)
     budget = 20.0 if a.quick else a.budget
     over = {k: value(v) for k, v in (kv.split('=', 1) for kv in a.changes)}
-    cfg = TrainConfig(**{**BEST, **over, **({'eval_every': 10} if a.quick else {})})
-    sps = seconds_per_step(cfg, a.cpu_budget)
+    tfields = {f.name for f in dataclasses.fields(TrainConfig)}
+    mover = {k: v for k, v in over.items() if k not in tfields}   # ModelConfig changes, e.g. tie_weights=false
+    cfg = TrainConfig(**{**BEST, **{k: v for k, v in over.items() if k in tfields}, **({'eval_every': 10} if a.quick else {})})
+    sps = seconds_per_step(cfg, a.cpu_budget, mover=mover)
     eval_overhead = 1.1  # evaluations take about a tenth of the time at eval_every=50
     cfg = TrainConfig(**{**cfg.__dict__, 'max_steps': over.get('max_steps') or max(10, int(budget / (sps * eval_overhead))), 'max_time': None if a.cpu_budget else budget})
     unit = 'CPU s / 2' if a.cpu_budget else 's'
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, load average {os.getloadavg()[0]:.1f}; probe: {sps:.3f} {unit} per step "
           f"-> max_steps {cfg.max_steps}; changes {over or 'none'}", flush=True)
-    t0 = clock(a.cpu_budget); curve = []
+    t0 = clock(a.cpu_budget); curve = []; resized = []
     def record(t):
         if t.metrics and (not curve or curve[-1]['step'] != t.metrics[-1]['step']):
             curve.append(dict(step=t.metrics[-1]['step'], val_loss=t.metrics[-1]['val_loss'], train_loss=t.metrics[-1]['train_loss'], s=clock(a.cpu_budget) - t0))
-    t = Trainer(cfg, callbacks=[record]); t.fit()
+            if len(curve) >= 2 and 'max_steps' not in over and not a.no_resize and t.step < t.max_steps:
+                # the probe's few steps miss the evaluations, the saves and the machine's drift: at each evaluation from the
+                # second on, size the rest of the schedule by the time the steps since the one before took (their evaluation and
+                # save included), so that it ends just inside the budget (0.98: room for the last evaluation)
+                rate = (curve[-1]['s'] - curve[-2]['s']) / (curve[-1]['step'] - curve[-2]['step'])
+                t.max_steps = t.scheduler.total_steps = max(t.step + 1, int(t.step + (0.98 * budget - curve[-1]['s']) / rate))
+                resized.append(dict(at_step=t.step, s_per_step=rate, max_steps=t.max_steps))
+                print(f"step {t.step}: {rate:.3f} {unit} per step, evaluation included -> max_steps {t.max_steps}", flush=True)
+    t = Trainer(cfg, model=new_model(cfg, mover), callbacks=[record]); t.fit()
     total = clock(a.cpu_budget) - t0
     best = min(curve, key=lambda r: r['val_loss'])
     best_in = within(curve, budget)
@@ -108,7 +128,7 @@ if __name__ == '__main__':
     res = dict(torch=torch.__version__, threads=torch.get_num_threads(), loadavg=os.getloadavg(), date=time.strftime('%Y-%m-%d %H:%M'),
                cpu_model=cpu.get('model', ''), cpu_flags=cpu.get('flags', ''), capability=torch.backends.cpu.get_cpu_capability(),
                precision=t.precision, muon_newton_schulz=(('fp32' if cpu_emulates('bf16') else 'bf16') if cfg.optimizer == 'muon' else None),   # which Muon iteration ran (appendix 24)
-               config={**BEST, **over}, budget=budget, unit=unit, s_per_step=sps, max_steps=cfg.max_steps, best=best, best_within_budget=best_in, reached=hits, curve=curve)
+               config={**BEST, **over}, budget=budget, unit=unit, s_per_step=sps, max_steps=cfg.max_steps, resized=resized or None, best=best, best_within_budget=best_in, reached=hits, curve=curve)
     suffix = '_quick' if a.quick else ''
     out = os.path.join(HERE, f'train_shakespeare{suffix}.json')
     old = json.load(open(out)) if os.path.exists(out) else []

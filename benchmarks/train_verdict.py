@@ -55,7 +55,14 @@ def run_command(args:list, seed:int, text:str) -> dict:
     best = min(recs, key=lambda r: r['val_loss'])
     cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     return dict(kind='command', args=args, seed=seed, book_ppl=ppl, book_tokens=n, trainer_ppl=best['val_ppl'], trainer_acc=best['val_acc'],
-                best_step=best['step'], steps=recs[-1]['step'], train_s=recs[-1]['elapsed_s'], wall_s=wall, cpu_s=cpu)
+                best_step=best['step'], steps=recs[-1]['step'], train_s=recs[-1]['elapsed_s'], wall_s=wall, cpu_s=cpu, **claims(model))
+
+def claims(model) -> dict:
+    "What the lessons claim about the course model (appendix 32), measured on `model`: how many hold, which fail, its most focused head's focus"
+    from simplellm.claims import measure_claims
+    cs = measure_claims(model)
+    return dict(claims_held=sum(c.holds for c in cs), claims=len(cs), claims_failed=[f'{c.lesson}: {c.what}' for c in cs if not c.holds],
+                focus=next(c.value for c in cs if c.what == 'the most focused head: focus'))
 
 def run_inproc(over:dict, seed:int, text:str) -> dict:
     "Train with TrainConfig(**over, seed=seed) in this process, writing nothing; the book's perplexity of the model it ends with. Keys of ModelConfig that TrainConfig lacks (tie_weights, qkv_bias) change the model"
@@ -76,7 +83,7 @@ def show(r:dict):
     what = ' '.join(r['args']) if r['kind'] == 'command' else ' '.join(f"{k}={v}" for k, v in r['over'].items())
     print(f"{r['kind']:<7} seed {r['seed']:>4} {what or '(defaults)':<40} book ppl {r['book_ppl']:6.1f} (trainer's split {r['trainer_ppl']:6.1f}, "
           f"acc {r['trainer_acc']:6.2%})  best step {r['best_step']:>3}/{r['steps']:<3}  wall {r['wall_s']:5.1f}s  cpu {r['cpu_s']:5.1f}s  "
-          f"~{r['cpu_s'] / 2:4.1f}s on 2 idle cores", flush=True)
+          f"~{r['cpu_s'] / 2:4.1f}s on 2 idle cores" + (f"; the lessons' claims: {r['claims_held']}/{r['claims']} hold, focus {r['focus']:.2f}" if 'claims' in r else ''), flush=True)
 
 def value(s:str):
     try: return json.loads(s)
@@ -94,7 +101,11 @@ if __name__ == '__main__':
     a = p.parse_args(argv)
     if a.threads: torch.set_num_threads(a.threads)
     text = load_text('the-verdict')
-    info = dict(torch=torch.__version__, threads=torch.get_num_threads(), cpus=os.cpu_count(), loadavg=os.getloadavg(), date=time.strftime('%Y-%m-%d %H:%M'))
+    sys.path.insert(0, HERE); from finetune_matrix import lscpu   # this folder's scripts import each other
+    cpu = lscpu()
+    info = dict(torch=torch.__version__, threads=torch.get_num_threads(), cpus=os.cpu_count(), loadavg=os.getloadavg(), date=time.strftime('%Y-%m-%d %H:%M'),
+                cpu_model=cpu.get('model', ''), cpu_flags=cpu.get('flags', ''), capability=torch.backends.cpu.get_cpu_capability(),
+                env={k: os.environ[k] for k in ('ATEN_CPU_CAPABILITY', 'ONEDNN_MAX_CPU_ISA', 'MKL_ENABLE_INSTRUCTIONS', 'OMP_NUM_THREADS') if k in os.environ})
     print(f"torch {info['torch']}, {info['threads']} threads, {info['cpus']} CPUs, load average {info['loadavg'][0]:.1f}", flush=True)
     rows = []
     for seed in a.seeds:

@@ -77,7 +77,7 @@ def run_inproc(over:dict, seed:int, text:str) -> dict:
     ppl, n = book_val_ppl(t.model, text)
     best = min(t.metrics, key=lambda r: r['val_loss'])
     return dict(kind='inproc', over=over, seed=seed, book_ppl=ppl, book_tokens=n, trainer_ppl=best['val_ppl'], trainer_acc=best['val_acc'],
-                best_step=best['step'], steps=t.step, train_s=t.elapsed_s, wall_s=wall, cpu_s=cpu, params=t.model.num_params())
+                best_step=best['step'], steps=t.step, train_s=t.elapsed_s, wall_s=wall, cpu_s=cpu, params=t.model.num_params(), **claims(t.model))
 
 def show(r:dict):
     what = ' '.join(r['args']) if r['kind'] == 'command' else ' '.join(f"{k}={v}" for k, v in r['over'].items())

@@ -101,6 +101,7 @@ if __name__ == '__main__':
     p.add_argument('--file_re', help="only the notebooks whose names match this regular expression (nbdev_test's --file_re), for a quick check of this script")
     p.add_argument('--kernels', choices=('native', 'avx2'), default='native', help="PyTorch's kernels: the CPU's own, or held to AVX2 as on most laptops")
     p.add_argument('--cells', nargs='+', metavar='NOTEBOOK', help='time these notebooks per cell, each alone, instead')
+    p.add_argument('--keep', action='store_true', help='keep the stored runs of the same workers and kernels (another run the same day, for the drift)')
     args = p.parse_args()
     import torch
     stored = json.loads((HERE/'suite_timing.json').read_text()) if (HERE/'suite_timing.json').exists() else {}
@@ -115,7 +116,7 @@ if __name__ == '__main__':
             (HERE/'suite_timing.json').write_text(json.dumps(out, indent=1) + '\n')
         sys.exit()
     cpu = lscpu()
-    this = {(str(w), args.kernels) for w in args.workers}                 # the runs this call replaces: its workers at its kernel level
+    this = set() if args.keep else {(str(w), args.kernels) for w in args.workers}   # the runs this call replaces: its workers at its kernel level
     kept = [r for r in stored.get('runs', []) if (str(r['workers']), r.get('kernels', 'native')) not in this] if stored.get('cpu') == cpu else []   # the others stay
     out = dict(cpu=cpu, cores=os.cpu_count(), torch=torch.__version__, command='OMP_NUM_THREADS=1 nbdev_test --flags slow, fresh cache',
                runs=kept, **({'cells': stored['cells']} if 'cells' in stored else {}))   # the per-cell runs stay

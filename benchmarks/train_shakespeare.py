@@ -17,24 +17,19 @@ With --cpu-budget, the budget is in process CPU seconds / 2 (what a run takes on
 seconds, for a machine shared with other jobs; the curve's time axis is then CPU seconds / 2 too. A `max_steps=N` change sets the schedule's length
 instead (the run still stops at the budget), for a cosine that ends before the budget does.
 """
-import argparse, dataclasses, json, os, sys, time, torch
+import argparse, json, os, sys, time, torch
 from simplellm.training import TrainConfig, Trainer, train
-from simplellm.model import SimpleLLM
-from simplellm.precision import cpu_emulates
+from simplellm.precision import muon_in_fp32
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from train_verdict import split_changes, new_model   # this folder's scripts import each other
 BEST = dict(data='tinyshakespeare', model='tiny', context_length=128, batch_size=16, lr=1e-3, warmup_steps=50,
             min_lr_ratio=0.1, dropout=0.0, weight_decay=0.1, label_smoothing=0.0, stride=None, eval_every=50,
             early_stopping_patience=None, sample_prompt='ROMEO:', ckpt_dir='checkpoints/shakespeare', overwrite=True)
 PUBLISHED = ((5.15, 420), (4.97, 700))   # nanoGPT 256/4/4 on 2 cores: (val loss, seconds)
 
 def clock(cpu:bool) -> float: return time.process_time() / 2 if cpu else time.perf_counter()
-
-def new_model(cfg:TrainConfig, mover:dict):
-    "The model the Trainer would build for cfg, with ModelConfig changes that TrainConfig lacks (tie_weights, qkv_bias); None if there are none"
-    if not mover: return None
-    torch.manual_seed(cfg.seed)   # as the Trainer seeds its own model
-    return SimpleLLM(dataclasses.replace(cfg.model_config(), **mover))
 
 def seconds_per_step(cfg:TrainConfig, cpu:bool, n:int=5, mover:dict|None=None) -> float:
     "Median seconds of one training step of cfg, from a short run timed through the Trainer's callbacks"
@@ -93,9 +88,8 @@ if __name__ == '__main__':
     if a.threads: torch.set_num_threads(a.threads)
     budget = 20.0 if a.quick else a.budget
     over = {k: value(v) for k, v in (kv.split('=', 1) for kv in a.changes)}
-    tfields = {f.name for f in dataclasses.fields(TrainConfig)}
-    mover = {k: v for k, v in over.items() if k not in tfields}   # ModelConfig changes, e.g. tie_weights=false
-    cfg = TrainConfig(**{**BEST, **{k: v for k, v in over.items() if k in tfields}, **({'eval_every': 10} if a.quick else {})})
+    tover, mover = split_changes(over)   # mover: ModelConfig changes, e.g. tie_weights=false
+    cfg = TrainConfig(**{**BEST, **tover, **({'eval_every': 10} if a.quick else {})})
     sps = seconds_per_step(cfg, a.cpu_budget, mover=mover)
     eval_overhead = 1.1  # evaluations take about a tenth of the time at eval_every=50
     cfg = TrainConfig(**{**cfg.__dict__, 'max_steps': over.get('max_steps') or max(10, int(budget / (sps * eval_overhead))), 'max_time': None if a.cpu_budget else budget})
@@ -125,11 +119,11 @@ if __name__ == '__main__':
         hit = next((r for r in curve if r['val_loss'] <= target), None)
         hits[str(target)] = hit and hit['s']
         print(f"  val loss <= {target}: " + (f"after {hit['s']:.0f} {unit}" if hit else 'not reached') + (f" (nanoGPT, published: ~{nano} s)" if nano else f" (target: within 600 s)"))
-    sys.path.insert(0, HERE); from finetune_matrix import lscpu   # this folder's scripts import each other
+    from finetune_matrix import lscpu
     cpu = lscpu()
     res = dict(torch=torch.__version__, threads=torch.get_num_threads(), loadavg=os.getloadavg(), date=time.strftime('%Y-%m-%d %H:%M'),
                cpu_model=cpu.get('model', ''), cpu_flags=cpu.get('flags', ''), capability=torch.backends.cpu.get_cpu_capability(),
-               precision=t.precision, muon_newton_schulz=(('fp32' if cpu_emulates('bf16') else 'bf16') if cfg.optimizer == 'muon' else None),   # which Muon iteration ran (appendix 24)
+               precision=t.precision, muon_newton_schulz=(('fp32' if muon_in_fp32(t.optimizer.muon) else 'bf16') if cfg.optimizer == 'muon' else None),   # which Muon iteration ran (appendix 24)
                config={**BEST, **over}, budget=budget, unit=unit, s_per_step=sps, max_steps=cfg.max_steps, resized=resized or None, best=best, best_within_budget=best_in, reached=hits, curve=curve)
     suffix = '_quick' if a.quick else ''
     out = os.path.join(HERE, f'train_shakespeare{suffix}.json')

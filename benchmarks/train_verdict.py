@@ -64,14 +64,23 @@ def claims(model) -> dict:
     return dict(claims_held=sum(c.holds for c in cs), claims=len(cs), claims_failed=[f'{c.lesson}: {c.what}' for c in cs if not c.holds],
                 focus=next(c.value for c in cs if c.what == 'the most focused head: focus'))
 
+def split_changes(over:dict) -> tuple:
+    "`over` as (TrainConfig changes, ModelConfig changes that TrainConfig lacks, such as tie_weights and qkv_bias)"
+    tfields = {f.name for f in dataclasses.fields(TrainConfig)}
+    return {k: v for k, v in over.items() if k in tfields}, {k: v for k, v in over.items() if k not in tfields}
+
+def new_model(cfg:TrainConfig, mover:dict):
+    "The model the Trainer would build for cfg, with the ModelConfig changes `mover`; None (the Trainer builds its own) if there are none"
+    if not mover: return None
+    torch.manual_seed(cfg.seed)   # as the Trainer seeds its own model
+    return SimpleLLM(dataclasses.replace(cfg.model_config(), **mover))
+
 def run_inproc(over:dict, seed:int, text:str) -> dict:
     "Train with TrainConfig(**over, seed=seed) in this process, writing nothing; the book's perplexity of the model it ends with. Keys of ModelConfig that TrainConfig lacks (tie_weights, qkv_bias) change the model"
-    tfields = {f.name for f in dataclasses.fields(TrainConfig)}
-    cfg = TrainConfig(**{**{k: v for k, v in over.items() if k in tfields}, 'seed': seed, 'ckpt_dir': None, 'progress': False, 'sample_tokens': 0})
-    mover = {k: v for k, v in over.items() if k not in tfields}
+    tover, mover = split_changes(over)
+    cfg = TrainConfig(**{**tover, 'seed': seed, 'ckpt_dir': None, 'progress': False, 'sample_tokens': 0})
     c0, t0 = time.process_time(), time.perf_counter()
-    torch.manual_seed(seed)   # as the Trainer seeds its own model
-    t = Trainer(cfg, model=SimpleLLM(dataclasses.replace(cfg.model_config(), **mover)) if mover else None)
+    t = Trainer(cfg, model=new_model(cfg, mover))
     t.fit()
     cpu, wall = time.process_time() - c0, time.perf_counter() - t0
     ppl, n = book_val_ppl(t.model, text)

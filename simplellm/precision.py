@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['pick_device', 'check_device', 'describe_device', 'cpu_has_bf16', 'cpu_emulates', 'pick_precision', 'autocast_for',
-           'num_threads', 'newton_schulz', 'muon_step']
+           'num_threads', 'newton_schulz', 'muon_in_fp32', 'muon_step']
 
 # %% ../nbs/appendix/24_precision.ipynb #e2f1dc67
 import contextlib, functools, platform, warnings, torch
@@ -89,11 +89,16 @@ def newton_schulz(grad:torch.Tensor,      # a weight matrix's update (rows, cols
         x = torch.addmm(x, torch.addmm(g, g, g, beta=b, alpha=c), x, beta=a)
     return x.T if grad.size(0) > grad.size(1) else x
 
+def muon_in_fp32(opt:torch.optim.Optimizer) -> bool: # a torch.optim.Muon
+    "Whether `muon_step` runs `opt`'s Newton–Schulz iteration in fp32: its weights are on a CPU that would emulate bf16, and PyTorch's iteration is where `muon_step` swaps it"
+    from torch.optim import _muon
+    return (cpu_emulates('bf16') and hasattr(_muon, '_zeropower_via_newtonschulz')   # cached, so cheap at every step
+            and all(p.device.type == 'cpu' for g in opt.param_groups for p in g['params']))
+
 def muon_step(opt:torch.optim.Optimizer): # a torch.optim.Muon
     "`opt.step()`, with the Newton–Schulz iteration in fp32 where the weights are on a CPU that would emulate bf16"
     from torch.optim import _muon
-    if not (cpu_emulates('bf16') and hasattr(_muon, '_zeropower_via_newtonschulz')): return opt.step()   # cached, so cheap at every step
-    if not all(p.device.type == 'cpu' for g in opt.param_groups for p in g['params']): return opt.step()
+    if not muon_in_fp32(opt): return opt.step()
     torch_ns, _muon._zeropower_via_newtonschulz = _muon._zeropower_via_newtonschulz, newton_schulz
     try: return opt.step()
     finally: _muon._zeropower_via_newtonschulz = torch_ns

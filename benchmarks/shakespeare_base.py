@@ -1,11 +1,13 @@
-"""Lesson 10's base model: its recipe (`SHAKESPEARE_BASE`: micro, 8 x 128 tokens a step, lr 3e-3) with AdamW for 900 steps, the recipe
-until this round, against Muon for 300 steps (MuonAdamW: Muon on the blocks' matrices, AdamW on the rest), the recipe now. Each run is a
+"""Lesson 10's base model: its recipe (`SHAKESPEARE_BASE`: micro, 8 x 128 tokens a step, Muon on the blocks' matrices and AdamW on the
+rest, 150 steps at lr 1e-2) against the recipes before it: Muon for 300 steps at 3e-3, and AdamW for 900 steps. Each run is a
 process of its own, with its thread count and instruction set fixed before torch starts, two at a time (--jobs). Recorded per run: the
 validation loss at every evaluation, the training time, and how focused the attention heads are on a line of the plays (lesson 01's focus:
 the mean of each row's largest weight, 0.08 or so for an untrained model).
 
-    python benchmarks/shakespeare_base.py      # adamw:900 and muon:300 on this CPU, avx2:muon:300 (AVX2 kernels only: a laptop's), 1 thread each
-    python benchmarks/shakespeare_base.py --runs muon:300 avx2:adamw:300 --jobs 1
+    python benchmarks/shakespeare_base.py      # adamw:900:3e-3 and muon:150 on this CPU, avx2:muon:150 (AVX2 kernels only: a laptop's), 1 thread each
+    python benchmarks/shakespeare_base.py --runs muon:150 avx2:adamw:300:3e-3 --jobs 1
+    python benchmarks/shakespeare_base.py --runs avx2:muon:150 avx2:muon:300:3e-3 --out benchmarks/shakespeare_base_150.json
+        # the recipe (150 steps at 1e-2) against the one before it (300 steps at 3e-3), side by side, both held to AVX2
     python benchmarks/shakespeare_base.py --runs avx2:muon:300 avx2:muon-torch:300 --out benchmarks/shakespeare_base_muon_fp32.json
         # muon-torch: PyTorch's Muon step as shipped, its Newton-Schulz iteration in bf16 even where the CPU emulates bf16
 """
@@ -18,8 +20,8 @@ from finetune_matrix import lscpu, LAPTOP   # this folder's scripts import each 
 LINE = "ROMEO:\nBut, soft! what light through yonder window breaks?\nIt is the east, and Juliet is the sun."
 
 
-def run(opt:str, steps:int) -> dict:
-    "In this process: train the base recipe with `opt` for `steps` steps into a temporary folder; its curve, time and heads"
+def run(opt:str, steps:int, lr:float|None=None) -> dict:
+    "In this process: train the base recipe with `opt` for `steps` steps (at `lr`, default the recipe's) into a temporary folder, evaluating 3 times; its curve, time and heads"
     import torch
     from simplellm.finetune import SHAKESPEARE_BASE
     from simplellm.training import train
@@ -30,27 +32,27 @@ def run(opt:str, steps:int) -> dict:
     if opt == 'muon-torch':   # PyTorch's Muon step as shipped (its Newton-Schulz iteration in bf16 on every CPU), not muon_step's fp32 one
         import simplellm.training; simplellm.training.muon_step, opt = (lambda o: o.step()), 'muon'
     d = tempfile.mkdtemp()
-    cfg = dataclasses.replace(SHAKESPEARE_BASE, optimizer=opt, max_steps=steps, ckpt_dir=d, progress=False, overwrite=True, resume=False,
+    cfg = dataclasses.replace(SHAKESPEARE_BASE, optimizer=opt, max_steps=steps, lr=lr or SHAKESPEARE_BASE.lr, eval_every=max(1, steps // 3), ckpt_dir=d, progress=False, overwrite=True, resume=False,
                               device='cpu', precision='fp32')   # as the course-model cache trains it: the same on every machine
     t0 = time.perf_counter(); trainer = train(cfg); wall = time.perf_counter() - t0
     model = trainer.model.eval()
     ids = get_tokenizer().encode(LINE)
     torch.manual_seed(0)
     f, fu = _focus(attention_weights(model, ids)), _focus(attention_weights(SimpleLLM(model.cfg).eval(), ids))   # (layers, heads)
-    return dict(optimizer=opt, steps=steps, threads=torch.get_num_threads(), capability=torch.backends.cpu.get_cpu_capability(), train_s=round(wall, 1),
+    return dict(optimizer=opt, steps=steps, lr=cfg.lr, threads=torch.get_num_threads(), capability=torch.backends.cpu.get_cpu_capability(), train_s=round(wall, 1),
                 val_loss={r['step']: round(r['val_loss'], 3) for r in trainer.metrics},
                 focus=[[round(v, 3) for v in row] for row in f.tolist()], focus_untrained_max=round(fu.max().item(), 3))
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--runs', nargs='+', default=['adamw:900', 'muon:300', 'avx2:muon:300'], help='[avx2:]optimizer:steps (avx2: the laptop profile, AVX2 kernels only)')
+    ap.add_argument('--runs', nargs='+', default=['adamw:900:3e-3', 'muon:150', 'avx2:muon:150'], help='[avx2:]optimizer:steps[:lr] (avx2: the laptop profile, AVX2 kernels only; lr: default the recipe\'s)')
     ap.add_argument('--threads', type=int, default=1, help='threads of each run')
     ap.add_argument('--jobs', type=int, default=2, help='runs at a time, each a process; the next starts when one ends')
     ap.add_argument('--out', default=str(HERE/'shakespeare_base.json'))
     ap.add_argument('--run', default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
-    if args.run: opt, steps = args.run.split(':'); print(json.dumps(run(opt, int(steps)))); return
+    if args.run: opt, steps, *lr = args.run.split(':'); print(json.dumps(run(opt, int(steps), *map(float, lr)))); return
     env = {**os.environ, 'OMP_NUM_THREADS': str(args.threads), 'MKL_NUM_THREADS': str(args.threads)}
     t0, queue, running, runs = time.perf_counter(), list(args.runs), {}, []
     while queue or running:

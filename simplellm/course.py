@@ -70,8 +70,8 @@ def course_model(cfg:TrainConfig|None=None, # the training run; default: `simple
     return model
 
 # %% ../nbs/appendix/20_course_model.ipynb #3376b21c
-SHAKESPEARE_BASE = TrainConfig(data='tinyshakespeare', model='micro', optimizer='muon', max_steps=300, batch_size=8, lr=3e-3, warmup_steps=10,
-                               eval_every=100, early_stopping_patience=None, sample_prompt='ROMEO:', seed=123)   # a few minutes on a laptop CPU, once
+SHAKESPEARE_BASE = TrainConfig(data='tinyshakespeare', model='micro', optimizer='muon', max_steps=150, batch_size=8, lr=1e-2, warmup_steps=10,
+                               eval_every=50, early_stopping_patience=None, sample_prompt='ROMEO:', seed=123)   # a few minutes on a laptop CPU, once
 
 def shakespeare_model(progress:bool=False) -> SimpleLLM:
     "The course's Tiny Shakespeare model (`SHAKESPEARE_BASE`), in eval mode: trained the first time, loaded from the cache after that"

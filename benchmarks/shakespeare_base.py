@@ -2,7 +2,8 @@
 rest, 150 steps at lr 1e-2) against the recipes before it: Muon for 300 steps at 3e-3, and AdamW for 900 steps. Each run is a
 process of its own, with its thread count and instruction set fixed before torch starts, two at a time (--jobs). Recorded per run: the
 validation loss at every evaluation, the training time, and how focused the attention heads are on a line of the plays (lesson 01's focus:
-the mean of each row's largest weight, 0.08 or so for an untrained model).
+the mean of each row's largest weight, 0.08 or so for an untrained model). Records without `lr` (shakespeare_base.json,
+shakespeare_base_muon_fp32.json) ran at the recipe's rate then, 3e-3.
 
     python benchmarks/shakespeare_base.py      # adamw:900:3e-3 and muon:150 on this CPU, avx2:muon:150 (AVX2 kernels only: a laptop's), 1 thread each
     python benchmarks/shakespeare_base.py --runs muon:150 avx2:adamw:300:3e-3 --jobs 1

@@ -9,6 +9,9 @@ after a 10-token prompt, batch 1:
 - llama.cpp: `llama-bench -p 0 -n NEW -t THREADS -r 1` on the same weights converted by llama.cpp's own
   `convert_hf_to_gguf.py` to f32, f16, bf16 and q8_0 (skipped, saying so, when the binaries are not given);
 - HF transformers' `generate` in float32 and bfloat16;
+- onnxruntime, the maintained CPU kernel library (MLAS) behind `simplellm export-onnx`: the same weights exported with
+  the cache graph, greedy through `onnx_generate`, in float32 and in int8 by onnxruntime's own `quantize_dynamic`
+  (`--no-onnx` skips it);
 - the lever of compiling the decoding step: the packed and the plain float32 model with their blocks compiled by inductor
   (weights frozen, dynamic lengths), with the first call's time, which includes compiling (`--no-compile` skips it).
 Each repeat runs every one of them once, in turn, so that a noisy neighbour slows them alike; the figures are medians.
@@ -77,6 +80,17 @@ def compile_step(model):
     # compile alone through `options`, so later compiles in the process keep inductor's defaults
     model.hidden = torch.compile(model.hidden, dynamic=True, options={'freezing': True})   # one graph for every cache length; the head is one product
     return model
+
+# --- onnxruntime ----------------------------------------------------------------------------------------------------
+def onnx_models(folder:Path, out:Path, threads:int) -> dict:
+    "The same weights exported with the cache graph by `export_onnx`, run by onnxruntime (its MLAS kernels): fp32, and int8 by onnxruntime's own `quantize_dynamic` (per channel)"
+    from simplellm.model import SimpleLLM
+    from simplellm.export import export_onnx, OnnxModel
+    from onnxruntime.quantization import quantize_dynamic, QuantType
+    import logging; logging.getLogger().setLevel(logging.ERROR)         # quantize_dynamic suggests pre-processing on the root logger
+    f32 = export_onnx(SimpleLLM.from_pretrained(folder, dropout=0.0).eval(), out/'model.onnx')
+    quantize_dynamic(str(f32), str(out/'model-int8.onnx'), weight_type=QuantType.QInt8, per_channel=True)
+    return {'onnxruntime fp32': OnnxModel(f32, threads), 'onnxruntime int8 (quantize_dynamic)': OnnxModel(out/'model-int8.onnx', threads)}
 
 # --- llama.cpp ------------------------------------------------------------------------------------------------------
 LLAMA_TYPES = {'fp32': ['f32'], '16-bit': ['f16', 'bf16'], '8-bit': ['q8_0']}
@@ -200,6 +214,7 @@ def main(argv=None):
     p.add_argument('--llama-bench', default=None, help="llama.cpp's llama-bench binary (or $LLAMA_BENCH)")
     p.add_argument('--llama-convert', default=None, help="llama.cpp's convert_hf_to_gguf.py (or $LLAMA_CONVERT)")
     p.add_argument('--no-compile', action='store_true', help='skip the compiled decoding step (torch.compile takes a minute or two)')
+    p.add_argument('--no-onnx', action='store_true', help='skip onnxruntime (exporting and quantizing take about half a minute)')
     p.add_argument('--no-ppl', action='store_true', help='skip the perplexity check (it needs the course model)')
     p.add_argument('--json', default=None, help='also write the figures to this JSON file')
     args = p.parse_args(argv)
@@ -230,6 +245,10 @@ def main(argv=None):
     ntok = {k: (slow_new if k in slow else new) for k in [*ours, *plain, *hf_models]}
     runs = {k: (lambda m=m, n=ntok[k]: generate(m, idx, n, temperature=0)) for k, m in (ours | plain).items()}
     runs |= {k: hf_run(m, ntok[k]) for k, m in hf_models.items()}
+    onnx = {} if args.no_onnx else onnx_models(folder, Path(tmp.name), args.threads)
+    from simplellm.export import onnx_generate
+    runs |= {k: (lambda m=m: onnx_generate(m, idx, new)) for k, m in onnx.items()}
+    ntok |= {k: new for k in onnx}
 
     llama, why_not, gguf, llama_rec = None, None, {}, {}
     if args.quick: why_not = '--quick'
@@ -239,10 +258,17 @@ def main(argv=None):
             gguf = convert_gguf(llama[1], folder, Path(tmp.name))
             for t, f in gguf.items(): runs[f'llama.cpp {t}'] = (lambda f=f: llama_bench(llama[0], f, new, args.threads))
     if why_not: print(f'  llama.cpp skipped: {why_not}')
-    times, outs, first_s = {k: [] for k in runs}, {}, {}
+    times, outs, first_s, failed = {k: [] for k in runs}, {}, {}, {}
     with torch.inference_mode():
-        for k, fn in runs.items():                                # warm up (and the tokens, for the checks below)
-            t = time.perf_counter(); outs[k] = fn(); first_s[k] = time.perf_counter() - t   # compiled: its compile time
+        for k, fn in list(runs.items()):                          # warm up (and the tokens, for the checks below)
+            t = time.perf_counter()
+            try: outs[k] = fn()
+            except Exception as e:                                # inductor may fail to lower a kernel: say so, go on
+                if k not in compiled: raise
+                lines = [l.strip() for l in str(e).strip().splitlines()]
+                failed[k] = ' '.join([type(e).__name__ + ':', *lines[:1], *[l for l in lines if l.startswith('target:')][:1]])[:300]
+                del runs[k], times[k]; torch._dynamo.reset(); continue
+            first_s[k] = time.perf_counter() - t                  # compiled: its compile time
         for _ in range(repeats):                                  # interleaved: a noisy neighbour slows them all alike
             for k, fn in runs.items():
                 t = time.perf_counter(); r = fn(); s = time.perf_counter() - t
@@ -252,7 +278,7 @@ def main(argv=None):
     spread = {k: (min(v), max(v)) for k, v in times.items()}
     same_fp32 = torch.equal(outs['fp32'], outs['hf fp32']) and torch.equal(outs['fp32 nn.Linear'], outs['hf fp32'])
     agree = {k: (outs[k][:, :outs['fp32'].shape[1]] == outs['fp32'][:, :outs[k].shape[1]]).float().mean().item()
-             for k in [*ours, *plain] if k != 'fp32'}
+             for k in [*ours, *plain, *onnx] if k != 'fp32' and k not in failed}
     widths = {}
     for w in ours:
         row = dict(simplellm=tps[w], simplellm_kernels=kernel[w], weight_bytes=read[w], roofline=tps[w] * read[w] / bw / 1e9)
@@ -272,8 +298,13 @@ def main(argv=None):
                for w, r in widths.items() if r['vs_llama.cpp']}
     targets['16-bit vs fp32'] = dict(goal='16-bit (--dtype bf16) decodes at >= 0.9x fp32', ratio=tps['16-bit'] / tps['fp32'],
                                      met=tps['16-bit'] >= 0.9 * tps['fp32'])
-    reference = {k: dict(tok_s=tps[k], weight_bytes=read[k], roofline=tps[k] * read[k] / bw / 1e9, new_tokens=ntok[k]) for k in plain}
-    for k in compiled: reference[k] |= dict(first_call_s=first_s[k], vs_eager_packed=tps[k] / tps['fp32'],
+    reference = {k: dict(tok_s=tps[k], weight_bytes=read[k], roofline=tps[k] * read[k] / bw / 1e9, new_tokens=ntok[k]) for k in plain if k not in failed}
+    reference |= {k: dict(failed=why) for k, why in failed.items()}
+    for k, m in onnx.items():                                     # bytes: the weights in the graph, as onnxruntime holds them
+        reference[k] = dict(tok_s=tps[k], weight_bytes=read['fp32'] // (4 if 'int8' in k else 1), new_tokens=new,
+                            vs_simplellm={w: tps[k] / tps[w] for w in ours}, same_tokens_as_fp32=torch.equal(outs[k], outs['fp32']))
+        reference[k]['roofline'] = tps[k] * reference[k]['weight_bytes'] / bw / 1e9
+    for k in set(compiled) - set(failed): reference[k] |= dict(first_call_s=first_s[k], vs_eager_packed=tps[k] / tps['fp32'],
                                             same_tokens_as_eager=torch.equal(outs[k], outs['fp32']))
     torch.set_num_threads(1)                                      # the thread lever: ours again on one thread
     with torch.inference_mode(): one = {k: new / median_time(runs[k], max(repeats // 2, 1), 0) for k in ours}
@@ -282,7 +313,7 @@ def main(argv=None):
     for k in targets:
         if k in prof: targets[k]['step_ms'] = prof[k]             # where the time goes: the products, or around them
     d_embed = hf.config.n_embd
-    del ours, plain, hf_models, hf, outs
+    del ours, plain, hf_models, hf, outs, onnx
     tmp.cleanup()
     head = head_levers(d_embed, 5 if args.quick else 21)
     overhead = python_overhead(20 if args.quick else 50, repeats)
@@ -299,9 +330,10 @@ def main(argv=None):
         print(f"  {w:>6}: simplellm {r['simplellm']:6.1f} tok/s ({'+'.join(r['simplellm_kernels'])}, {r['weight_bytes']/1e6:.0f} MB/token, "
               f"roofline {r['roofline']:.0%}); {ll}" + (f"; ours/llama.cpp {r['vs_llama.cpp']:.2f}" if r['vs_llama.cpp'] else '') +
               (f"; HF {r['hf']:.1f}" if r['hf'] else ''))
-    for k, r in reference.items(): print(f"  reference, {k}: {r['tok_s']:.1f} tok/s" + (
+    for k, r in reference.items(): print(f"  reference, {k}: " + (f"failed ({r['failed']})" if 'failed' in r else f"{r['tok_s']:.1f} tok/s") + (
         f" ({r['vs_eager_packed']:.2f}x the packed eager fp32; its first call, compiling included, {r['first_call_s']:.0f} s; "
-        f"same tokens {r['same_tokens_as_eager']})" if 'first_call_s' in r else ''))
+        f"same tokens {r['same_tokens_as_eager']})" if 'first_call_s' in r else '') + (
+        ' (' + ', '.join(f"{v:.2f}x ours {w}" for w, v in r['vs_simplellm'].items()) + ')' if 'vs_simplellm' in r else ''))
     print(f"  fp32 tokens (packed and plain) equal to HF's: {same_fp32}; greedy tokens equal to fp32's: " + ', '.join(f'{k} {v:.0%}' for k, v in agree.items()))
     print(f"  on 1 thread: " + ', '.join(f"{k} {v:.1f}" for k, v in one.items()) + ' tok/s')
     for k, pr in prof.items(): print(f"  where a {k} step goes, ms/token: " + ', '.join(f"{n} {v:.2f}" for n, v in pr.items()))

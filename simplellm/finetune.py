@@ -226,3 +226,12 @@ def print_table(title:str, rows:dict, fmt:str, kinds:tuple=tuple(TASKS)):
 
 # %% ../nbs/10_finetuning.ipynb #9dedd275
 from .lora import LoRALinear, add_lora, merge_lora, trainable_params, LORA_RANK, LORA_ALPHA, LORA_LR   # lesson 11's LoRA, part of fine-tuning's API
+
+# %% ../nbs/10_finetuning.ipynb #5f3721f9
+# The fine-tuning trainer lives in `simplellm.finetune_trainer` (appendix 33); its names stay importable from here too
+_FROM_TRAINER = ('TEMPLATE_FILE', 'FinetuneConfig', 'InstructionDataset', 'AnswerLoss', 'FinetuneTrainer', 'finetune', 'read_template')
+def __getattr__(name):
+    if name in _FROM_TRAINER:
+        from . import finetune_trainer   # imported on first use: it imports this module
+        return getattr(finetune_trainer, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

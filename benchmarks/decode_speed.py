@@ -3,9 +3,10 @@
 At batch 1 a decoding step reads every weight once, so tokens/s <= read bandwidth / weight bytes. This script measures, in one
 run, on GPT-2 124M's shape with random weights (speed does not depend on their values), greedy decoding of `--new` tokens
 after a 10-token prompt, batch 1:
-- SimpleLLM as `simplellm.cli.load_model` loads it for `--dtype fp32/bf16/int8` (`pack_linears`: oneDNN-packed float32;
+- SimpleLLM as `simplellm.cli.load_model` loads it for `--dtype fp32/bf16/int8` (`pack_linears`: float32 on nn.Linear
+  (MKL) on Intel CPUs, else oneDNN-packed;
   bfloat16, or float16 weights on a CPU without bf16 instructions; int8 weights and activations on FBGEMM), and the
-  plain modules for reference (nn.Linear float32, bfloat16, `_weight_int8pack_mm` int8);
+  plain modules for reference (nn.Linear float32, oneDNN-packed float32, bfloat16, `_weight_int8pack_mm` int8);
 - llama.cpp: `llama-bench -p 0 -n NEW -t THREADS -r 1` on the same weights converted by llama.cpp's own
   `convert_hf_to_gguf.py` to f32, f16, bf16 and q8_0 (skipped, saying so, when the binaries are not given);
 - HF transformers' `generate` in float32 and bfloat16;
@@ -230,9 +231,10 @@ def main(argv=None):
     tmp = tempfile.TemporaryDirectory(); folder = Path(tmp.name)/'gpt2-random'
     hf = build(args.quick, folder)
     ours = {'fp32': quiet_load(folder, 'fp32'), '16-bit': quiet_load(folder, 'bf16'), '8-bit': quiet_load(folder, 'int8')}
-    plain = {'fp32 nn.Linear': quiet_load(folder, 'fp32', False), 'bf16 plain': quiet_load(folder, 'bf16', False),
-             'int8 weight-only (_weight_int8pack_mm)': quiet_load(folder, 'int8', False)}
-    compiled = {} if args.no_compile else {'fp32 compiled (inductor, freezing)': compile_step(quiet_load(folder, 'fp32')),
+    from simplellm.quant import pack_linears
+    plain = {'fp32 nn.Linear': quiet_load(folder, 'fp32', False), 'fp32 packed (oneDNN)': pack_linears(quiet_load(folder, 'fp32', False), pack_fp32=True),
+             'bf16 plain': quiet_load(folder, 'bf16', False), 'int8 weight-only (_weight_int8pack_mm)': quiet_load(folder, 'int8', False)}
+    compiled = {} if args.no_compile else {'fp32 compiled (inductor, freezing)': compile_step(pack_linears(quiet_load(folder, 'fp32', False), pack_fp32=True)),
                                            'fp32 nn.Linear compiled (inductor, freezing)': compile_step(quiet_load(folder, 'fp32', False))}
     plain |= compiled
     kernel = {k: sorted({type(m).__name__ for m in v.modules() if 'Linear' in type(m).__name__}) for k, v in ours.items()}
@@ -304,8 +306,9 @@ def main(argv=None):
         reference[k] = dict(tok_s=tps[k], weight_bytes=read['fp32'] // (4 if 'int8' in k else 1), new_tokens=new,
                             vs_simplellm={w: tps[k] / tps[w] for w in ours}, same_tokens_as_fp32=torch.equal(outs[k], outs['fp32']))
         reference[k]['roofline'] = tps[k] * reference[k]['weight_bytes'] / bw / 1e9
-    for k in set(compiled) - set(failed): reference[k] |= dict(first_call_s=first_s[k], vs_eager_packed=tps[k] / tps['fp32'],
-                                            same_tokens_as_eager=torch.equal(outs[k], outs['fp32']))
+    for k in set(compiled) - set(failed):                         # against the same model eager
+        eager = 'fp32 nn.Linear' if 'nn.Linear' in k else 'fp32 packed (oneDNN)'
+        reference[k] |= dict(first_call_s=first_s[k], eager=eager, vs_eager=tps[k] / tps[eager], same_tokens_as_eager=torch.equal(outs[k], outs[eager]))
     torch.set_num_threads(1)                                      # the thread lever: ours again on one thread
     with torch.inference_mode(): one = {k: new / median_time(runs[k], max(repeats // 2, 1), 0) for k in ours}
     torch.set_num_threads(args.threads)
@@ -331,7 +334,7 @@ def main(argv=None):
               f"roofline {r['roofline']:.0%}); {ll}" + (f"; ours/llama.cpp {r['vs_llama.cpp']:.2f}" if r['vs_llama.cpp'] else '') +
               (f"; HF {r['hf']:.1f}" if r['hf'] else ''))
     for k, r in reference.items(): print(f"  reference, {k}: " + (f"failed ({r['failed']})" if 'failed' in r else f"{r['tok_s']:.1f} tok/s") + (
-        f" ({r['vs_eager_packed']:.2f}x the packed eager fp32; its first call, compiling included, {r['first_call_s']:.0f} s; "
+        f" ({r['vs_eager']:.2f}x {r['eager']} eager; its first call, compiling included, {r['first_call_s']:.0f} s; "
         f"same tokens {r['same_tokens_as_eager']})" if 'first_call_s' in r else '') + (
         ' (' + ', '.join(f"{v:.2f}x ours {w}" for w, v in r['vs_simplellm'].items()) + ')' if 'vs_simplellm' in r else ''))
     print(f"  fp32 tokens (packed and plain) equal to HF's: {same_fp32}; greedy tokens equal to fp32's: " + ', '.join(f'{k} {v:.0%}' for k, v in agree.items()))

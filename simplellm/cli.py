@@ -62,7 +62,7 @@ def load_model(name:str|None=None, dtype:str='fp32'):
     with warnings.catch_warnings():   # bf16 on a CPU without bf16 instructions: pack_linears below is what the warning advises
         warnings.filterwarnings('ignore', message='This CPU has no bfloat16 instructions: a bfloat16 model')
         model = SimpleLLM.from_pretrained(where, dtype=dtype, dropout=0.0).eval()
-    model = model.to('cuda') if torch.cuda.is_available() else pack_linears(model)   # appendix 29: packed, float16 or int8 kernels
+    model = model.to('cuda') if torch.cuda.is_available() else pack_linears(model)   # appendix 29: this CPU's fastest kernels for `dtype`
     return model, where
 
 # %% ../nbs/appendix/27_cli.ipynb #8343058b

@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['PACK_MIN_WEIGHTS', 'quantize_weight', 'Int8Linear', 'quantize_int8', 'weight_bytes', 'native_bf16', 'PackedLinear',
-           'fbgemm_available', 'Fp16Linear', 'Int8DynamicLinear', 'pack_linears', 'window_perplexity']
+           'fbgemm_available', 'Fp16Linear', 'Int8DynamicLinear', 'cpu_vendor', 'mkl_fp32_faster', 'pack_linears',
+           'window_perplexity']
 
 # %% ../nbs/appendix/29_decoding_speed.ipynb #18d51ea1
 import math, warnings, torch, torch.nn as nn, torch.nn.functional as F
@@ -130,6 +131,24 @@ class Int8DynamicLinear(nn.Module):
 
     def extra_repr(self): return f'in_features={self.in_features}, out_features={self.out_features}, weights=int8, activations=int8 (dynamic)'
 
+# %% ../nbs/appendix/29_decoding_speed.ipynb #df8e63b9
+def cpu_vendor() -> str:
+    "The CPU's vendor as the CPU names itself (GenuineIntel, AuthenticAMD, ...), or '' where the system does not say"
+    try:
+        with open('/proc/cpuinfo') as f:                                   # Linux
+            for line in f:
+                if line.startswith('vendor_id'): return line.split(':', 1)[1].strip()
+    except OSError: pass
+    import platform, subprocess, sys
+    if sys.platform == 'darwin' and platform.machine() == 'x86_64':       # an Intel Mac
+        try: return subprocess.run(['sysctl', '-n', 'machdep.cpu.vendor'], capture_output=True, text=True, timeout=5).stdout.strip()
+        except (OSError, subprocess.SubprocessError): return ''
+    return next((v for v in ('GenuineIntel', 'AuthenticAMD') if v in platform.processor()), '')   # Windows names it there
+
+def mkl_fp32_faster() -> bool:
+    "Whether `nn.Linear`'s own float32 kernel (Intel's MKL) decodes faster here than oneDNN's packed one: on Intel CPUs (measured at the end of appendix 29)"
+    return torch.backends.mkl.is_available() and cpu_vendor() == 'GenuineIntel'
+
 # %% ../nbs/appendix/29_decoding_speed.ipynb #81807388
 PACK_MIN_WEIGHTS = 1 << 19   # smaller matrices stay nn.Linear: they sit in the CPU's cache, where the packed call costs more than it saves
 
@@ -152,6 +171,7 @@ def _swap(model:nn.Module, kind:type, make, min_weights:int=0) -> int:
 @torch.no_grad()
 def pack_linears(model:nn.Module,                  # a SimpleLLM on the CPU (float32, bfloat16 or `quantize_int8`'s): changed in place
                  min_weights:int=PACK_MIN_WEIGHTS, # pack only the nn.Linear layers with at least this many weights
+                 pack_fp32:bool|None=None,         # float32 on oneDNN's packed kernel; None: where it is the faster (`not mkl_fp32_faster()`)
                 ) -> nn.Module:
     "For decoding on a CPU: the Linear layers on the fastest kernel this CPU has for the model's precision (table above); returns `model`, in eval mode"
     ts = [*model.parameters(), *model.buffers()]
@@ -165,6 +185,8 @@ def pack_linears(model:nn.Module,                  # a SimpleLLM on the CPU (flo
             return model.float().eval()
         warnings.warn("This CPU has no bfloat16 instructions, where bfloat16 runs slower than float32: decoding in float32 instead")
         model.float()
+    if pack_fp32 is None: pack_fp32 = not mkl_fp32_faster()
+    if next(model.parameters(), ts[0]).dtype == torch.float32 and not pack_fp32: return model.eval()   # nn.Linear's MKL is the faster here
     linears = [c for c in model.modules() if isinstance(c, nn.Linear) and c.weight.numel() >= min_weights]
     if linears and _packable(linears[0]): _swap(model, nn.Linear, PackedLinear, min_weights)
     return model.eval()

@@ -103,9 +103,9 @@ class Fp16Linear(nn.Module):
         self.packed = torch.ops.quantized.linear_prepack_fp16(w, None if linear.bias is None else linear.bias.detach().float())
         self.weight_nbytes = 2 * w.numel() + (0 if linear.bias is None else 4 * self.out_features)   # what a product reads
 
-    def forward(self, x):                                                   # (..., in)
-        y = torch.ops.quantized.linear_dynamic_fp16(x.reshape(-1, self.in_features).float(), self.packed)  # (N, out) float32
-        return y.view(*x.shape[:-1], self.out_features)                     # (..., out)
+    def forward(self, x):                                                   # (..., in) float32
+        x = x if x.dtype == torch.float32 else x.float()                    # no op at all for float32: every op costs at batch 1
+        return torch.ops.quantized.linear_dynamic_fp16(x, self.packed)      # (..., out) float32: FBGEMM keeps the leading dims
 
     def extra_repr(self): return f'in_features={self.in_features}, out_features={self.out_features}, weights=float16'
 
@@ -125,9 +125,9 @@ class Int8DynamicLinear(nn.Module):
     @classmethod
     def from_int8(cls, m:Int8Linear): return cls(m.weight_int8, m.scales.float(), m.bias)
 
-    def forward(self, x):                                                   # (..., in)
-        y = torch.ops.quantized.linear_dynamic(x.reshape(-1, self.in_features).float(), self.packed, True)  # 7-bit activations
-        return y.view(*x.shape[:-1], self.out_features)                     # (..., out) float32
+    def forward(self, x):                                                   # (..., in) float32
+        x = x if x.dtype == torch.float32 else x.float()
+        return torch.ops.quantized.linear_dynamic(x, self.packed, True)     # (..., out) float32; 7-bit activations
 
     def extra_repr(self): return f'in_features={self.in_features}, out_features={self.out_features}, weights=int8, activations=int8 (dynamic)'
 

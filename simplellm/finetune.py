@@ -228,10 +228,7 @@ def print_table(title:str, rows:dict, fmt:str, kinds:tuple=tuple(TASKS)):
 from .lora import LoRALinear, add_lora, merge_lora, trainable_params, LORA_RANK, LORA_ALPHA, LORA_LR   # lesson 11's LoRA, part of fine-tuning's API
 
 # %% ../nbs/10_finetuning.ipynb #5f3721f9
-# The fine-tuning trainer lives in `simplellm.finetune_trainer` (appendix 33); its names stay importable from here too
-_FROM_TRAINER = ('TEMPLATE_FILE', 'FinetuneConfig', 'InstructionDataset', 'AnswerLoss', 'FinetuneTrainer', 'finetune', 'read_template')
-def __getattr__(name):
-    if name in _FROM_TRAINER:
-        from . import finetune_trainer   # imported on first use: it imports this module
-        return getattr(finetune_trainer, name)
+def __getattr__(name):   # the fine-tuning trainer's names (appendix 33) stay importable from here, imported on first use
+    if name in ('TEMPLATE_FILE', 'FinetuneConfig', 'InstructionDataset', 'AnswerLoss', 'FinetuneTrainer', 'finetune', 'read_template'):
+        from . import finetune_trainer; return getattr(finetune_trainer, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['pick_device', 'check_device', 'describe_device', 'cpu_has_bf16', 'cpu_emulates', 'pick_precision', 'autocast_for',
-           'num_threads', 'newton_schulz', 'muon_in_fp32', 'muon_step']
+           'cpu_vendor', 'num_threads', 'newton_schulz', 'muon_in_fp32', 'muon_step']
 
 # %% ../nbs/appendix/24_precision.ipynb #e2f1dc67
 import contextlib, functools, platform, warnings, torch
@@ -65,6 +65,21 @@ def autocast_for(precision:str, device:torch.device):
     if precision == 'fp32': return contextlib.nullcontext
     dtype = {'bf16': torch.bfloat16, 'fp16': torch.float16}[precision]
     return lambda: torch.autocast(device.type, dtype=dtype)
+
+# %% ../nbs/appendix/24_precision.ipynb #2c32b660
+@functools.cache   # the CPU is fixed for the life of a process
+def cpu_vendor() -> str:
+    "The CPU's vendor as the CPU names itself (GenuineIntel, AuthenticAMD, ...), or '' where the system does not say"
+    try:
+        with open('/proc/cpuinfo') as f:                                   # Linux
+            for line in f:
+                if line.startswith('vendor_id'): return line.split(':', 1)[1].strip()
+    except OSError: pass
+    import subprocess, sys
+    if sys.platform == 'darwin' and platform.machine() == 'x86_64':       # an Intel Mac
+        try: return subprocess.run(['sysctl', '-n', 'machdep.cpu.vendor'], capture_output=True, text=True, timeout=5).stdout.strip()
+        except (OSError, subprocess.SubprocessError): return ''
+    return next((v for v in ('GenuineIntel', 'AuthenticAMD') if v in platform.processor()), '')   # Windows names it there
 
 # %% ../nbs/appendix/24_precision.ipynb #8ec14a8b
 @contextlib.contextmanager

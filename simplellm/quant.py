@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['PACK_MIN_WEIGHTS', 'quantize_weight', 'Int8Linear', 'quantize_int8', 'weight_bytes', 'native_bf16', 'PackedLinear',
-           'fbgemm_available', 'Fp16Linear', 'Int8DynamicLinear', 'cpu_vendor', 'mkl_fp32_faster', 'pack_linears',
+           'fbgemm_available', 'Fp16Linear', 'Int8DynamicLinear', 'mkl_fp32_faster', 'pack_linears',
            'window_perplexity']
 
 # %% ../nbs/appendix/29_decoding_speed.ipynb #18d51ea1
@@ -132,18 +132,7 @@ class Int8DynamicLinear(nn.Module):
     def extra_repr(self): return f'in_features={self.in_features}, out_features={self.out_features}, weights=int8, activations=int8 (dynamic)'
 
 # %% ../nbs/appendix/29_decoding_speed.ipynb #df8e63b9
-def cpu_vendor() -> str:
-    "The CPU's vendor as the CPU names itself (GenuineIntel, AuthenticAMD, ...), or '' where the system does not say"
-    try:
-        with open('/proc/cpuinfo') as f:                                   # Linux
-            for line in f:
-                if line.startswith('vendor_id'): return line.split(':', 1)[1].strip()
-    except OSError: pass
-    import platform, subprocess, sys
-    if sys.platform == 'darwin' and platform.machine() == 'x86_64':       # an Intel Mac
-        try: return subprocess.run(['sysctl', '-n', 'machdep.cpu.vendor'], capture_output=True, text=True, timeout=5).stdout.strip()
-        except (OSError, subprocess.SubprocessError): return ''
-    return next((v for v in ('GenuineIntel', 'AuthenticAMD') if v in platform.processor()), '')   # Windows names it there
+from .precision import cpu_vendor   # appendix 24
 
 def mkl_fp32_faster() -> bool:
     "Whether `nn.Linear`'s own float32 kernel (Intel's MKL) decodes faster here than oneDNN's packed one: on Intel CPUs (measured at the end of appendix 29)"
@@ -185,8 +174,8 @@ def pack_linears(model:nn.Module,                  # a SimpleLLM on the CPU (flo
             return model.float().eval()
         warnings.warn("This CPU has no bfloat16 instructions, where bfloat16 runs slower than float32: decoding in float32 instead")
         model.float()
-    if pack_fp32 is None: pack_fp32 = not mkl_fp32_faster()
-    if next(model.parameters(), ts[0]).dtype == torch.float32 and not pack_fp32: return model.eval()   # nn.Linear's MKL is the faster here
+    if next(model.parameters(), ts[0]).dtype == torch.float32 and not (pack_fp32 if pack_fp32 is not None else not mkl_fp32_faster()):
+        return model.eval()                                                # nn.Linear's MKL is the faster here
     linears = [c for c in model.modules() if isinstance(c, nn.Linear) and c.weight.numel() >= min_weights]
     if linears and _packable(linears[0]): _swap(model, nn.Linear, PackedLinear, min_weights)
     return model.eval()

@@ -11,7 +11,9 @@ batch 1, greedy, `--new` tokens after a 10-token prompt:
   Python wrapper and with the C++ wrapper (`cpp_wrapper`), each with its first call's time, which includes compiling (in a fresh inductor cache);
 - the static step exported by `torch.export` and compiled ahead of time by AOTInductor (`aoti_compile_and_package`): the
   build time, the load time of the package, and the speed; again with a cache of the whole context (1024 positions for
-  GPT-2), as a chat that may fill its context would need;
+  GPT-2), as a chat that may fill its context would need, attended through the mask; and as a step of one dynamic size,
+  the positions written so far, so that attention reads only those (one graph for every length, exported with a
+  `torch.export.Dim`);
 - the same static step on the 16-bit model (`Fp16Linear`, FBGEMM), eager and compiled;
 - a step's products alone: every Linear of the model once, back to back, on random activations (the floor of a step);
 - llama.cpp's `llama-bench -p 0 -n NEW -t THREADS -r 1` on f32 and f16 GGUF files of the same shape (`--gguf-dir`, as
@@ -58,13 +60,30 @@ class StaticStep(nn.Module):
             x = x + b.ff(b.ln2(x))
         return m.lm_head(m.ln_f(x)[:, -1])                           # (1, V)
 
-def static_decode(step, prompt, new:int):
-    "Greedy decoding through `step`: the prompt one token at a time, then `new` tokens; returns the new ids"
+class DynamicStep(StaticStep):
+    "StaticStep whose attention reads only the positions written so far: `span` (n,) is an empty tensor whose size n = pos + 1 is the graph's one dynamic size"
+    def forward(self, tok, pos, span):                              # tok (1, 1), pos (1,), span (n,)
+        m, H, C, n = self.m, self.H, self.C, span.shape[0]
+        x = m.tok_emb(tok) + m.pos_emb(pos)[None]                   # (1, 1, C)
+        for i, b in enumerate(m.blocks):
+            q, k, v = b.attn.qkv(b.ln1(x)).split(C, dim=2)          # 3 x (1, 1, C)
+            q, k, v = (t.view(1, 1, H, C // H).transpose(1, 2) for t in (q, k, v))   # (1, H, 1, hd) each
+            K, V = getattr(self, f'k{i}'), getattr(self, f'v{i}')
+            K.index_copy_(2, pos, k.to(K.dtype)); V.index_copy_(2, pos, v.to(V.dtype))
+            y = F.scaled_dot_product_attention(q.to(K.dtype), K[:, :, :n], V[:, :, :n])   # (1, H, 1, hd): no mask, no unwritten positions
+            x = x + b.attn.proj(y.transpose(1, 2).reshape(1, 1, C))       # (1, 1, C)
+            x = x + b.ff(b.ln2(x))
+        return m.lm_head(m.ln_f(x)[:, -1])                           # (1, V)
+
+def static_decode(step, prompt, new:int, dynamic:bool=False):
+    "Greedy decoding through `step` (a DynamicStep if `dynamic`): the prompt one token at a time, then `new` tokens; returns the new ids"
     out, pos = [], 0
-    for t in prompt[0].tolist(): logits = step(torch.tensor([[t]]), torch.tensor([pos])); pos += 1   # tensors made here, like argmax's: one graph
+    span = (lambda p: torch.empty(p + 1)) if dynamic else None
+    def call(tok, pos): return step(tok, torch.tensor([pos]), span(pos)) if dynamic else step(tok, torch.tensor([pos]))
+    for t in prompt[0].tolist(): logits = call(torch.tensor([[t]]), pos); pos += 1   # tensors made here, like argmax's: one graph
     for _ in range(new):
         tok = logits.argmax(-1, keepdim=True)                       # (1, 1)
-        out.append(int(tok)); logits = step(tok, torch.tensor([pos])); pos += 1
+        out.append(int(tok)); logits = call(tok, pos); pos += 1
     return out
 
 def timed(fn):
@@ -114,21 +133,26 @@ def main(argv=None):
                 res[f'same_tokens: {name}'] = toks == ref
                 engines[name] = lambda c=c: static_decode(c, prompt, new)
             except Exception as e: res['failed'][name] = one_line(e)
-        for n_pos in (a.max_len, cfg.context_length):               # the benchmark's cache, and the whole context a chat may fill
-            name = 'fp32 static step, AOTInductor' + ('' if n_pos == a.max_len else f', {n_pos} positions')
+        ctx = cfg.context_length
+        aot_variants = ((a.max_len, 'fp32 static step, AOTInductor'),
+                        (ctx, f'fp32 static step, AOTInductor, {ctx} positions'),   # the whole context a chat may fill, masked
+                        (ctx, f'fp32 dynamic-length step, AOTInductor, up to {ctx - 1} positions'))   # the same, reading only what is written
+        for n_pos, name in aot_variants:
+            dyn = 'dynamic' in name
             try:
-                s = StaticStep(m32, n_pos).eval()
-                ex = (torch.zeros(1, 1, dtype=torch.long), torch.zeros(1, dtype=torch.long))
+                s = (DynamicStep if dyn else StaticStep)(m32, n_pos).eval()
+                ex = (torch.zeros(1, 1, dtype=torch.long), torch.zeros(1, dtype=torch.long)) + ((torch.empty(5),) if dyn else ())
+                shapes = (None, None, {0: torch.export.Dim('n', min=1, max=n_pos - 1)}) if dyn else None   # n = n_pos gets a guard of its own
                 with tempfile.TemporaryDirectory() as d:
                     t = time.perf_counter()
-                    ep = torch.export.export(s, ex)
+                    ep = torch.export.export(s, ex, dynamic_shapes=shapes)
                     pkg = torch._inductor.aoti_compile_and_package(ep, package_path=str(Path(d)/'step.pt2'))
                     res['compile_s'][name + ' (export + build)'] = time.perf_counter() - t
                     res['aoti_package_mb'] = Path(pkg).stat().st_size / 1e6
                     aot, res['compile_s'][name + ' (load the package)'] = timed(lambda: torch._inductor.aoti_load_package(pkg))
-                toks = static_decode(aot, prompt, new)
+                toks = static_decode(aot, prompt, new, dyn)
                 res[f'same_tokens: {name}'] = toks == ref
-                engines[name] = lambda aot=aot: static_decode(aot, prompt, new)
+                engines[name] = lambda aot=aot, dyn=dyn: static_decode(aot, prompt, new, dyn)
             except Exception as e: res['failed'][name] = one_line(e); traceback.print_exc()
         s16 = StaticStep(m16, a.max_len).eval()
         ref16 = generate(m16, prompt, new, temperature=0)[0, prompt.shape[1]:].tolist()

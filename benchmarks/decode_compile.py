@@ -14,6 +14,8 @@ batch 1, greedy, `--new` tokens after a 10-token prompt:
   GPT-2), as a chat that may fill its context would need, attended through the mask; and as a step of one dynamic size,
   the positions written so far, so that attention reads only those (one graph for every length, exported with a
   `torch.export.Dim`);
+- `generate` on the model as `simplellm chat --compile` loads it: with appendix 34's `compile_decoding` (the dynamic-length
+  step, built into a package and attached), the time to build it, and its tokens;
 - the same static step on the 16-bit model (`Fp16Linear`, FBGEMM), eager and compiled;
 - a step's products alone: every Linear of the model once, back to back, on random activations (the floor of a step);
 - llama.cpp's `llama-bench -p 0 -n NEW -t THREADS -r 1` on f32 and f16 GGUF files of the same shape (`--gguf-dir`, as
@@ -154,6 +156,16 @@ def main(argv=None):
                 res[f'same_tokens: {name}'] = toks == ref
                 engines[name] = lambda aot=aot, dyn=dyn: static_decode(aot, prompt, new, dyn)
             except Exception as e: res['failed'][name] = one_line(e); traceback.print_exc()
+        name = 'fp32 generate, compile_decoding (chat --compile)'       # appendix 34: what `simplellm chat --compile` runs
+        try:
+            from simplellm.aot import compile_decoding
+            with tempfile.TemporaryDirectory() as d:
+                t = time.perf_counter()
+                mc = pack_linears(compile_decoding(copy.deepcopy(base), d, verbose=False))   # as load_model(..., compile=True) loads it
+                res['compile_s'][name] = time.perf_counter() - t
+            res[f'same_tokens: {name}'] = generate(mc, prompt, new, temperature=0)[0, prompt.shape[1]:].tolist() == ref
+            engines[name] = lambda: generate(mc, prompt, new, temperature=0)
+        except Exception as e: res['failed'][name] = one_line(e); traceback.print_exc()
         s16 = StaticStep(m16, a.max_len).eval()
         ref16 = generate(m16, prompt, new, temperature=0)[0, prompt.shape[1]:].tolist()
         engines['16-bit generate (eager, as chat)'] = lambda: generate(m16, prompt, new, temperature=0)

@@ -53,8 +53,8 @@ def resolve_model(name:str|None=None) -> Path|str:
     if _HUB_NAME.fullmatch(str(name)): return str(name)        # gpt2, openai-community/gpt2: from_pretrained looks it up
     raise FileNotFoundError(f'No such model folder: {p}. {_MODEL_HELP}')
 
-def load_model(name:str|None=None, dtype:str='fp32'):
-    "Load the model `--model name` means, ready to generate (eval mode; on the GPU if there is one, else on the CPU's fastest kernels for `dtype`): `(model, where)`"
+def load_model(name:str|None=None, dtype:str='fp32', compile:bool=False):
+    "Load the model `--model name` means, ready to generate (eval mode; on the GPU if there is one, else on the CPU's fastest kernels for `dtype`; `compile`: float32 decoding through appendix 34's compiled step): `(model, where)`"
     import torch
     from simplellm.model import SimpleLLM
     from simplellm.quant import pack_linears
@@ -62,6 +62,10 @@ def load_model(name:str|None=None, dtype:str='fp32'):
     with warnings.catch_warnings():   # bf16 on a CPU without bf16 instructions: pack_linears below is what the warning advises
         warnings.filterwarnings('ignore', message='This CPU has no bfloat16 instructions: a bfloat16 model')
         model = SimpleLLM.from_pretrained(where, dtype=dtype, dropout=0.0).eval()
+    if compile:
+        if dtype != 'fp32' or torch.cuda.is_available(): raise ValueError('--compile is for --dtype fp32 on a CPU: leave it out here')
+        from simplellm.aot import compile_decoding
+        compile_decoding(model)                                        # appendix 34: built once per weights, then loaded
     model = model.to('cuda') if torch.cuda.is_available() else pack_linears(model)   # appendix 29: this CPU's fastest kernels for `dtype`
     return model, where
 
@@ -104,6 +108,9 @@ def _model_options(p, dtype=True):
                    f'or a hub name such as gpt2 (default: the best checkpoint in ./{DEFAULT_CKPT_DIR})')
     if dtype: p.add_argument('--dtype', choices=DTYPES, default='fp32', help='the weights\' precision: fp32 (default); bf16, 16 bits (float16 weights on a CPU without bf16 instructions); '
                           'or int8, 8 bits (on an x86 CPU the activations too, rounded on the fly)')
+
+def _compile_option(p):
+    p.add_argument('--compile', action='store_true', help='fp32 on a CPU: decode through a step compiled ahead of time (built once per model, about 20 s for GPT-2; needs a C++ compiler)')
 
 # %% ../nbs/appendix/27_cli.ipynb #49cac563
 TRAIN_FLAG_NAMES = {'model': 'preset'}   # TrainConfig fields whose flag has another name
@@ -333,11 +340,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = _subparser(sub, 'chat', 'chat with a model: it continues your text',
                    'An interactive chat: type some text and the model continues it, word by word as it writes.')
-    _model_options(c); add_generation_options(c)
+    _model_options(c); _compile_option(c); add_generation_options(c)
     c.set_defaults(func=run_chat)
 
     g = _subparser(sub, 'generate', 'continue a prompt once and print it', 'Continue PROMPT and print the text.')
-    g.add_argument('prompt', help='the text to continue'); _model_options(g); add_generation_options(g)
+    g.add_argument('prompt', help='the text to continue'); _model_options(g); _compile_option(g); add_generation_options(g)
     g.set_defaults(func=run_generate)
 
     a = _subparser(sub, 'analyze', 'show the likeliest next tokens of a prompt',
@@ -397,7 +404,7 @@ def _template_of(where) -> dict|None:
 
 def run_chat(args) -> int:
     "`simplellm chat`"
-    model, where = load_model(args.model, args.dtype)
+    model, where = load_model(args.model, args.dtype, args.compile)
     return chat(model, where, settings_from_args(args))
 
 def _prompt(text, example):
@@ -407,7 +414,7 @@ def _prompt(text, example):
 def run_generate(args) -> int:
     "`simplellm generate`: the prompt and its continuation on stdout, written as they are generated"
     prompt = _prompt(args.prompt, 'simplellm generate "Every effort moves you"')
-    model, _ = load_model(args.model, args.dtype)
+    model, _ = load_model(args.model, args.dtype, args.compile)
     from simplellm.data import get_tokenizer
     sys.stdout.write(prompt); sys.stdout.flush()
     for piece in reply_pieces(model, get_tokenizer(), prompt, settings_from_args(args)): sys.stdout.write(piece); sys.stdout.flush()

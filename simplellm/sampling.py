@@ -204,6 +204,10 @@ class _NextLogits:
         if cache is None: x = seq[:, -self.ctx:]                  # no cache: the last context_length tokens, every step
         elif t <= self.ctx: x = seq[:, cache.pos:]                 # the tokens the cache has not seen yet
         else: cache.reset(); x = seq[:, -self.ctx:]                # the window slid: every position moved, re-prefill
+        step = getattr(m, 'compiled_step', None)                   # appendix 34: a compiled one-token step, if one is attached
+        if step is not None and cache is not None and x.shape == (1, 1):
+            logits = step(x, cache)                                # (1, V), or None if the model changed since compiling
+            if logits is not None: return logits
         return m.lm_head(m.hidden(x, cache)[:, -1])                # (N, V) the last position only
 
 # %% ../nbs/07_sampling.ipynb #68a232f5

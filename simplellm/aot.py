@@ -109,7 +109,11 @@ def compile_decoding(model,                      # a float32 SimpleLLM on the CP
         for attempt in (0, 1):
             if not path.exists():
                 if verbose: print(f'Compiling the decoding step for these weights, once (about 20 s for GPT-2), into {path} ...', file=sys.stderr, flush=True)
-                t = time.time(); build_step(model, path)
+                t = time.time()
+                try: build_step(model, path)
+                except Exception as e:                                   # no C++ compiler, an unsupported platform, ...
+                    first = (str(e).strip().splitlines() or [''])[0][:200]
+                    raise RuntimeError(f"Could not compile the decoding step ({type(e).__name__}: {first}); decode without it (no --compile)") from None
                 if verbose: print(f'... done in {time.time() - t:.0f} s', file=sys.stderr, flush=True)
             try:
                 with warnings.catch_warnings():

@@ -45,7 +45,7 @@ def _plain(model) -> bool:
 def step_key(model) -> str:
     "16 hex digits naming what a compiled step depends on: the weights, the sizes, PyTorch's version and kernel level"
     h = hashlib.sha256(json.dumps([model.cfg.to_dict(), torch.__version__, torch.backends.cpu.get_cpu_capability()]).encode())
-    for name, t in model.state_dict().items(): h.update(name.encode()); h.update(t.detach().contiguous().numpy().tobytes())
+    for name, t in model.state_dict().items(): h.update(name.encode()); h.update(t.detach().contiguous().numpy())   # hashed in place, not copied
     return h.hexdigest()[:16]
 
 def build_step(model, path:Path):
@@ -68,8 +68,8 @@ def _version(t):
 
 class CompiledStep:
     "The compiled step `compile_decoding` attaches: called by `generate` for one new token of one sequence"
-    def __init__(self, run, model, path:Path):
-        self.run, self.path, self.model, L = run, path, weakref.ref(model), model.cfg.num_layers
+    def __init__(self, run, model):
+        self.run, self.model, L = run, weakref.ref(model), model.cfg.num_layers
         self.k, self.v = [_layer_cache(model.cfg) for _ in range(L)], [_layer_cache(model.cfg) for _ in range(L)]
         run.load_constants({**{f'k{i}': t for i, t in enumerate(self.k)}, **{f'v{i}': t for i, t in enumerate(self.v)}},
                            check_full_update=False, user_managed=True)   # the package's cache buffers are these tensors
@@ -124,5 +124,5 @@ def compile_decoding(model,                      # a float32 SimpleLLM on the CP
                 if attempt: raise RuntimeError(f"Could not load the compiled decoding step {path} ({type(e).__name__}): delete it and run again") from None
                 warnings.warn(f"The compiled decoding step {path.name} could not be loaded ({type(e).__name__}): building it again")
                 path.unlink(missing_ok=True)
-    model.compiled_step = CompiledStep(run, model, path)
+    model.compiled_step = CompiledStep(run, model)
     return model
